@@ -1,0 +1,237 @@
+/**
+ * Request and response schemas of the public API and the device protocol. They drive validation,
+ * the OpenAPI document, the agent and (later) the web client, so the same shape is written once.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+import { COMPLIANCE_STATES, MANAGEMENT_CHANNELS, OWNERSHIPS, PLATFORMS } from './platforms.js';
+
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const StringEnum = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+
+export const Uuid = Type.String({ format: 'uuid' });
+export const Timestamp = Type.String({ format: 'date-time' });
+export const PlatformSchema = StringEnum(PLATFORMS);
+export const OwnershipSchema = StringEnum(OWNERSHIPS);
+export const ComplianceStateSchema = StringEnum(COMPLIANCE_STATES);
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String(),
+    code: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true, $id: 'Problem' },
+);
+
+export const DeviceIdParams = Type.Object({ id: Uuid });
+
+export const DeviceSchema = Type.Object({
+  id: Uuid,
+  tenantId: Uuid,
+  platform: PlatformSchema,
+  managementChannel: StringEnum(MANAGEMENT_CHANNELS),
+  ownership: OwnershipSchema,
+  status: StringEnum(['active', 'retired'] as const),
+  complianceState: ComplianceStateSchema,
+  deviceName: Nullable(Type.String()),
+  manufacturer: Nullable(Type.String()),
+  model: Nullable(Type.String()),
+  operatingSystem: Nullable(Type.String()),
+  osVersion: Nullable(Type.String()),
+  processor: Nullable(Type.String()),
+  serialNumber: Nullable(Type.String()),
+  cellularTechnology: Nullable(Type.String()),
+  jailBroken: Nullable(Type.Boolean()),
+  freeStorageBytes: Nullable(Type.Integer()),
+  totalStorageBytes: Nullable(Type.Integer()),
+  exchangeDeviceId: Nullable(Type.String()),
+  wifiMac: Nullable(Type.String()),
+  ethernetMac: Nullable(Type.String()),
+  encrypted: Nullable(Type.Boolean()),
+  imei: Nullable(Type.String()),
+  supervised: Nullable(Type.Boolean()),
+  secureBoot: Nullable(Type.Boolean()),
+  appInventoryScope: StringEnum(['all', 'managed-only'] as const),
+  lastCheckInAt: Nullable(Timestamp),
+  enrolledAt: Timestamp,
+  retiredAt: Nullable(Timestamp),
+  consent: Type.Object({
+    privacyStatementVersion: Type.String(),
+    acceptedAt: Timestamp,
+    method: StringEnum(['interactive', 'unattended'] as const),
+  }),
+});
+export type Device = Static<typeof DeviceSchema>;
+
+export const DEVICE_SORT_FIELDS = ['deviceName', 'lastCheckInAt', 'enrolledAt', 'osVersion', 'serialNumber', 'model'] as const;
+export type DeviceSortField = (typeof DEVICE_SORT_FIELDS)[number];
+
+export const DeviceListQuery = Type.Object(
+  {
+    platform: Type.Optional(PlatformSchema),
+    operatingSystem: Type.Optional(Type.String({ maxLength: 256 })),
+    osVersion: Type.Optional(Type.String({ maxLength: 256 })),
+    ownership: Type.Optional(OwnershipSchema),
+    complianceState: Type.Optional(ComplianceStateSchema),
+    status: Type.Optional(StringEnum(['active', 'retired'] as const)),
+    lastCheckInAfter: Type.Optional(Timestamp),
+    lastCheckInBefore: Type.Optional(Timestamp),
+    search: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Matches device name (substring) or serial number (exact).' })),
+    sort: Type.Optional(StringEnum(DEVICE_SORT_FIELDS)),
+    order: Type.Optional(StringEnum(['asc', 'desc'] as const)),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+    cursor: Type.Optional(Type.String({ maxLength: 2048 })),
+  },
+  { additionalProperties: false },
+);
+export type DeviceListQuery = Static<typeof DeviceListQuery>;
+
+export const DeviceListSchema = Type.Object({
+  items: Type.Array(DeviceSchema),
+  nextCursor: Nullable(Type.String()),
+});
+
+export const AppSchema = Type.Object({
+  name: Type.String(),
+  version: Nullable(Type.String()),
+  appId: Nullable(Type.String()),
+  installLocation: Nullable(Type.String()),
+  sizeBytes: Nullable(Type.Integer()),
+  managed: Type.Boolean(),
+});
+export type App = Static<typeof AppSchema>;
+
+export const AppListSchema = Type.Object({ items: Type.Array(AppSchema), appInventoryScope: StringEnum(['all', 'managed-only'] as const) });
+
+export const EnrollmentTokenCreateSchema = Type.Object(
+  {
+    ownership: OwnershipSchema,
+    description: Type.Optional(Type.String({ maxLength: 256 })),
+    expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 365, default: 24 * 7 })),
+    maxUses: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 1_000_000 }))),
+    platforms: Type.Optional(Type.Array(PlatformSchema, { minItems: 1, uniqueItems: true })),
+    deviceLimitPerUser: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 15 })),
+    userEmail: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+  },
+  { additionalProperties: false },
+);
+export type EnrollmentTokenCreate = Static<typeof EnrollmentTokenCreateSchema>;
+
+export const EnrollmentTokenSchema = Type.Object({
+  id: Uuid,
+  ownership: OwnershipSchema,
+  description: Nullable(Type.String()),
+  platforms: Nullable(Type.Array(PlatformSchema)),
+  maxUses: Nullable(Type.Integer()),
+  uses: Type.Integer(),
+  deviceLimitPerUser: Type.Integer(),
+  userEmail: Nullable(Type.String()),
+  expiresAt: Timestamp,
+  createdAt: Timestamp,
+  revokedAt: Nullable(Timestamp),
+});
+export type EnrollmentToken = Static<typeof EnrollmentTokenSchema>;
+
+export const EnrollmentTokenCreatedSchema = Type.Intersect([
+  EnrollmentTokenSchema,
+  Type.Object({ token: Type.String({ description: 'Shown once; Custos keeps only its hash.' }) }),
+]);
+
+/** What a device shows its user before enrolling: who manages it and what they will see. */
+export const EnrollmentInfoSchema = Type.Object({
+  tenantName: Type.String(),
+  ownership: OwnershipSchema,
+  privacyStatement: Type.Object({ version: Type.String(), text: Nullable(Type.String()), url: Nullable(Type.String()) }),
+  supportContact: Nullable(Type.String()),
+  collected: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), purpose: Type.String() })),
+  apps: Type.String({ description: 'Which apps are collected, and why.' }),
+  neverCollected: Type.Array(Type.String()),
+});
+export type EnrollmentInfo = Static<typeof EnrollmentInfoSchema>;
+
+export const EnrollRequestSchema = Type.Object(
+  {
+    token: Type.String({ minLength: 1, maxLength: 512 }),
+    csr: Type.String({ minLength: 1, maxLength: 16384, description: 'PKCS#10 request in PEM, ECDSA P-256.' }),
+    platform: PlatformSchema,
+    consent: Type.Object(
+      {
+        privacyStatementVersion: Type.String({ minLength: 1, maxLength: 128 }),
+        method: StringEnum(['interactive', 'unattended'] as const),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type EnrollRequest = Static<typeof EnrollRequestSchema>;
+
+export const CheckInScheduleSchema = Type.Object({
+  initialIntervalSeconds: Type.Integer(),
+  initialPeriodSeconds: Type.Integer(),
+  intervalSeconds: Type.Integer(),
+});
+
+export const EnrollResponseSchema = Type.Object({
+  tenantId: Uuid,
+  deviceId: Uuid,
+  certificate: Type.String({ description: 'The device certificate in PEM, issued by the tenant CA.' }),
+  caCertificate: Type.String(),
+  appInventoryScope: StringEnum(['all', 'managed-only'] as const),
+  schedule: CheckInScheduleSchema,
+});
+export type EnrollResponse = Static<typeof EnrollResponseSchema>;
+
+export const DeviceSessionSchema = Type.Object({
+  sessionToken: Type.String(),
+  sessionKey: Type.String({ description: 'base64url HMAC-SHA256 key for this session; sent once, over TLS.' }),
+  expiresAt: Timestamp,
+});
+export type DeviceSession = Static<typeof DeviceSessionSchema>;
+
+/**
+ * A check-in. With nothing changed the agent sends only its inventory digest; otherwise either a
+ * whole inventory document or a delta against the digest the server holds.
+ */
+export const CheckInRequestSchema = Type.Object(
+  {
+    inventoryDigest: Type.String({ maxLength: 128 }),
+    inventory: Type.Optional(Type.Unknown({ description: 'A whole inventory document, validated against the privacy catalog.' })),
+    delta: Type.Optional(Type.Unknown({ description: 'An inventory delta, validated against the privacy catalog.' })),
+  },
+  { additionalProperties: false },
+);
+export type CheckInRequest = Static<typeof CheckInRequestSchema>;
+
+export const CheckInResponseSchema = Type.Object({
+  inventory: StringEnum(['stored', 'unchanged', 'required'] as const),
+  appInventoryScope: StringEnum(['all', 'managed-only'] as const),
+  nextCheckInSeconds: Type.Integer(),
+  serverTime: Timestamp,
+});
+export type CheckInResponse = Static<typeof CheckInResponseSchema>;
+
+export const PrivacyCatalogSchema = Type.Object({
+  version: Type.String(),
+  fields: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      label: Type.String(),
+      category: Type.String(),
+      source: Type.String(),
+      valueType: Type.String(),
+      platforms: Type.Array(Type.String()),
+      purpose: Type.String(),
+      retention: Type.Object({ rule: Type.String(), description: Type.String() }),
+      sensitivity: Type.String(),
+      visibleWith: Type.String(),
+    }),
+  ),
+  prohibitedCategories: Type.Array(Type.Object({ category: Type.String(), label: Type.String() })),
+  appInventoryRules: Type.Array(Type.String()),
+});
+
+export const HealthSchema = Type.Object({ status: Type.String() });

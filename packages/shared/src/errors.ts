@@ -1,0 +1,62 @@
+/**
+ * The error catalogue: every problem Custos answers with has a stable code, an HTTP status and a
+ * title here. Responses are RFC 9457 problem details (https://www.rfc-editor.org/rfc/rfc9457):
+ * `type` is `urn:custos:problem:<code>`, and `code` repeats the code as an extension member so
+ * clients can switch on it without parsing the URN.
+ */
+export const ERROR_CATALOGUE = {
+  'malformed-json': { status: 400, title: 'The request body is not valid JSON' },
+  'validation-failed': { status: 400, title: 'The request does not match the schema' },
+  'invalid-cursor': { status: 400, title: 'The paging cursor is not valid for this list' },
+  unauthenticated: { status: 401, title: 'Authentication is required' },
+  'enrollment-token-invalid': { status: 401, title: 'The enrollment token is not valid' },
+  'device-auth-failed': { status: 401, title: 'The device request could not be authenticated' },
+  'device-session-expired': { status: 401, title: 'The device session has expired' },
+  'device-request-replayed': { status: 401, title: 'The device request was already received' },
+  forbidden: { status: 403, title: 'The caller is not allowed to do this' },
+  'enrollment-token-expired': { status: 403, title: 'The enrollment token has expired' },
+  'enrollment-token-exhausted': { status: 403, title: 'The enrollment token has been used up' },
+  'enrollment-token-revoked': { status: 403, title: 'The enrollment token was revoked' },
+  'enrollment-platform-not-allowed': { status: 403, title: 'This platform may not enroll with this token' },
+  'device-not-active': { status: 403, title: 'The device is retired and its credential revoked' },
+  'not-found': { status: 404, title: 'The resource does not exist' },
+  'route-not-found': { status: 404, title: 'No such endpoint' },
+  'tenant-not-found': { status: 404, title: 'The tenant does not exist' },
+  'method-not-allowed': { status: 405, title: 'The method is not allowed on this endpoint' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  'enrollment-device-limit-reached': { status: 409, title: 'The user has reached the device limit' },
+  'inventory-base-mismatch': { status: 409, title: 'The inventory delta does not apply to the stored inventory' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
+  'inventory-fields-refused': { status: 422, title: 'The inventory contains fields Custos does not collect' },
+  'csr-invalid': { status: 422, title: 'The certificate signing request is not valid' },
+  'rate-limited': { status: 429, title: 'Too many requests' },
+  'internal-error': { status: 500, title: 'An unexpected error occurred' },
+  'service-unavailable': { status: 503, title: 'The service is not ready' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function problemType(code: ErrorCode): string {
+  return `urn:custos:problem:${code}`;
+}
+
+/** One problem detail object as Custos sends it. Extra members carry context (for example `errors`). */
+export interface Problem {
+  type: string;
+  code: ErrorCode;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** One refused field of a payload, named by its JSON path. */
+export interface FieldIssue {
+  field: string;
+  reason: 'undeclared' | 'prohibited' | 'invalid-type' | 'too-long' | 'required';
+  /** For `prohibited`: the privacy category the field belongs to. */
+  category?: string;
+  message: string;
+}
