@@ -6,7 +6,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 import { COMPLIANCE_STATES, MANAGEMENT_CHANNELS, OWNERSHIPS, PLATFORMS } from './platforms.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
-const StringEnum = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+const StringEnum = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const Timestamp = Type.String({ format: 'date-time' });

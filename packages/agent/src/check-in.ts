@@ -1,0 +1,122 @@
+/**
+ * One check-in (SPEC §6): report the inventory in as few bytes as the server's copy allows, and
+ * learn the app scope and when to come back.
+ *
+ * The agent sends the digest of its new inventory, plus nothing (no change since the last inventory
+ * the server accepted), a delta against that inventory, or the whole document (first sync,
+ * `--full`, `--inventory-from`, or when the server cannot apply a delta). The server's answer
+ * `required` or a 409 `inventory-base-mismatch` means its copy differs from ours: send it whole.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { diffInventory, type CheckInRequest, type CheckInResponse, type InventoryDocument } from '@custos/shared';
+import { ServerProblemError, UsageError } from './agent-errors.js';
+import type { DeviceClient } from './client.js';
+import { collectInventory } from './inventory/collect-inventory.js';
+import { inventoryDigest } from './inventory/inventory-digest.js';
+
+export type InventorySent = 'digest' | 'delta' | 'full';
+
+export interface CheckInPlan {
+  sent: InventorySent;
+  request: CheckInRequest;
+}
+
+export interface LastReport {
+  inventory: InventoryDocument;
+  digest: string;
+}
+
+/** Decides what to send. Pure: the rules above, given what the server last accepted. */
+export function planCheckIn(last: LastReport | null, current: InventoryDocument, currentDigest: string, forceFull: boolean): CheckInPlan {
+  if (forceFull || last === null) return fullReport(current, currentDigest);
+  if (last.digest === currentDigest) return { sent: 'digest', request: { inventoryDigest: currentDigest } };
+  const delta = diffInventory(last.inventory, current, last.digest);
+  // Different digests yet no field-level difference (the server would not be able to reproduce the
+  // digest from a delta): only the whole document settles it.
+  if (delta === undefined) return fullReport(current, currentDigest);
+  return { sent: 'delta', request: { inventoryDigest: currentDigest, delta } };
+}
+
+function fullReport(current: InventoryDocument, digest: string): CheckInPlan {
+  return { sent: 'full', request: { inventoryDigest: digest, inventory: current } };
+}
+
+export interface CheckInOptions {
+  full?: boolean;
+  /** A document to send as is, whole, instead of collecting one (other collectors, simulators, tests). */
+  inventoryFromFile?: string;
+}
+
+export interface CheckInResult extends CheckInResponse {
+  sent: InventorySent;
+  inventoryDigest: string;
+}
+
+interface PreparedInventory {
+  doc: InventoryDocument;
+  digest: string;
+}
+
+/**
+ * The digest of a document read from a file. The file is sent as is and the server judges it; when
+ * it is not even shaped like an inventory, the digest of its JSON text stands in, and the server's
+ * refusal is what the user gets to see.
+ */
+function digestOfGivenDocument(doc: unknown): string {
+  try {
+    return inventoryDigest(doc as InventoryDocument);
+  } catch {
+    return createHash('sha256').update(JSON.stringify(doc)).digest('base64url');
+  }
+}
+
+async function readInventoryFile(file: string): Promise<PreparedInventory> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read --inventory-from ${file}: ${(error as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--inventory-from ${file} is not JSON: ${(error as Error).message}`);
+  }
+  return { doc: doc as InventoryDocument, digest: digestOfGivenDocument(doc) };
+}
+
+async function prepareInventory(client: DeviceClient, options: CheckInOptions): Promise<PreparedInventory> {
+  if (options.inventoryFromFile !== undefined) return readInventoryFile(options.inventoryFromFile);
+  const doc = await collectInventory(client.state.platform, client.state.appInventoryScope);
+  return { doc, digest: inventoryDigest(doc) };
+}
+
+export async function checkIn(client: DeviceClient, options: CheckInOptions = {}): Promise<CheckInResult> {
+  const { doc, digest } = await prepareInventory(client, options);
+  const { state } = client;
+  const last = state.lastSentInventory && state.lastSentDigest ? { inventory: state.lastSentInventory, digest: state.lastSentDigest } : null;
+  let plan = planCheckIn(last, doc, digest, options.full === true || options.inventoryFromFile !== undefined);
+  let response: CheckInResponse;
+  try {
+    response = await client.checkIn(plan.request);
+  } catch (error) {
+    if (!(error instanceof ServerProblemError && error.is(409, 'inventory-base-mismatch')) || plan.sent === 'full') throw error;
+    plan = fullReport(doc, digest);
+    response = await client.checkIn(plan.request);
+  }
+  if (response.inventory === 'required' && plan.sent !== 'full') {
+    plan = fullReport(doc, digest);
+    response = await client.checkIn(plan.request);
+  }
+  if (response.inventory === 'stored' || response.inventory === 'unchanged') {
+    state.lastSentInventory = doc;
+    state.lastSentDigest = digest;
+  }
+  state.appInventoryScope = response.appInventoryScope;
+  state.nextCheckInSeconds = response.nextCheckInSeconds;
+  state.lastSyncAt = new Date().toISOString();
+  await client.save();
+  return { ...response, sent: plan.sent, inventoryDigest: digest };
+}

@@ -1,0 +1,262 @@
+/**
+ * The `custos` command line (SPEC §10). Every command has --help and --json; errors print one clear
+ * line to stderr and exit non-zero (1: refused or failed, 2: bad usage).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { BUILT_IN_ROLES, OWNERSHIPS, PLATFORMS, isPlatform, type Ownership, type Platform } from '@custos/shared';
+import { loadConfig, ConfigError, type ConfigOverrides } from '../config.js';
+import { openRuntime, type Runtime } from '../compose.js';
+import type { Actor } from '../domain/access/authorize.js';
+import { DomainError } from '../domain/domain-error.js';
+import { toEnrollmentTokenDto } from '../http/routes/device-dto.js';
+import { serve } from './serve.js';
+
+const CLI_ACTOR: Actor = { type: 'system', id: 'cli', name: 'custos command line' };
+
+interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+}
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1.');
+  return n;
+}
+
+function platformList(value: string): Platform[] {
+  const list = value.split(',').map((p) => p.trim());
+  for (const p of list) if (!isPlatform(p)) throw new InvalidArgumentError(`"${p}" is not one of ${PLATFORMS.join(', ')}.`);
+  return list as Platform[];
+}
+
+export function buildProgram(): Command {
+  const program = new Command('custos')
+    .description('Custos: self-hostable device and app management that proves how it treats the data it holds.')
+    .option('--config <file>', 'JSON configuration file (see README, "Configuration")')
+    .option('--data-dir <dir>', 'data directory for the embedded SQLite stores (default ./data, or CUSTOS_DATA_DIR)')
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  const withRuntime = async <T>(command: Command, work: (runtime: Runtime) => Promise<T>): Promise<T> => {
+    const globals = command.optsWithGlobals<GlobalOptions>();
+    const overrides: ConfigOverrides = { configFile: globals.config, dataDir: globals.dataDir };
+    const runtime = await openRuntime(loadConfig(process.env, overrides));
+    try {
+      return await work(runtime);
+    } finally {
+      await runtime.close();
+    }
+  };
+
+  program
+    .command('serve')
+    .description('Run the API, the device endpoints and the background jobs in this process')
+    .option('--port <port>', 'TCP port (default 8080, or PORT)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1, or HOST)')
+    .option('--demo', 'create a demo tenant (once) and print its credentials')
+    .action(async (options: { port?: string; host?: string; demo?: boolean }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      await serve(loadConfig(process.env, { configFile: globals.config, dataDir: globals.dataDir, port: options.port, host: options.host }), {
+        demo: options.demo ?? false,
+      });
+    });
+
+  program
+    .command('migrate')
+    .description('Bring the global directory and every region store to the latest schema (serve does this at start too)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const config = loadConfig(process.env, { configFile: globals.config, dataDir: globals.dataDir });
+      const { Storage } = await import('../storage/storage.js');
+      const storage = Storage.open(config.storage, config.regions);
+      try {
+        const reports = await storage.migrate();
+        print(options.json ?? false, { stores: reports }, () =>
+          reports.map((r) => `${r.store}: ${r.applied.length > 0 ? `applied ${r.applied.join(', ')}` : 'up to date'}`).join('\n'),
+        );
+      } finally {
+        await storage.close();
+      }
+    });
+
+  const tenant = program.command('tenant').description('Create and inspect tenants (organizations)');
+  tenant
+    .command('create')
+    .description("Create a tenant; its country fixes the region that will hold all of its data")
+    .requiredOption('--name <name>', 'organization name')
+    .requiredOption('--country <code>', 'ISO 3166-1 alpha-2 country code, e.g. GB, DE, US')
+    .option('--admin-email <email>', "the first administrator's email (also the default support contact)")
+    .option('--privacy-statement-url <url>', 'link to the privacy statement shown before enrollment')
+    .option('--support-contact <text>', 'how employees reach IT')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        options: { name: string; country: string; adminEmail?: string; privacyStatementUrl?: string; supportContact?: string; json?: boolean },
+        command: Command,
+      ) => {
+        await withRuntime(command, async ({ services }) => {
+          const { tenant: t, settings } = await services.tenants.create({
+            name: options.name,
+            country: options.country,
+            adminEmail: options.adminEmail,
+            privacyStatementUrl: options.privacyStatementUrl,
+            supportContact: options.supportContact,
+          });
+          print(options.json ?? false, { tenantId: t.id, name: t.name, country: settings.country, region: t.region, subscriptionState: t.subscriptionState }, () =>
+            [
+              `Created tenant ${t.name} (${t.id}) in region ${t.region}.`,
+              `Next: npx custos token create --tenant ${t.id} --role "Tenant Administrator"`,
+              `      npx custos enrollment-token create --tenant ${t.id} --ownership corporate`,
+            ].join('\n'),
+          );
+        });
+      },
+    );
+  tenant
+    .command('list')
+    .description('List tenants from the global directory')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }, command: Command) => {
+      await withRuntime(command, async ({ services }) => {
+        const tenants = await services.tenants.list();
+        const items = tenants.map((t) => ({ tenantId: t.id, name: t.name, region: t.region, subscriptionState: t.subscriptionState, createdAt: new Date(t.createdAt).toISOString() }));
+        print(options.json ?? false, { items }, () =>
+          items.length === 0 ? 'No tenants yet. Create one with: npx custos tenant create --name NAME --country CC --admin-email EMAIL' : items.map((t) => `${t.tenantId}  ${t.region.padEnd(5)} ${t.subscriptionState.padEnd(10)} ${t.name}`).join('\n'),
+        );
+      });
+    });
+  tenant
+    .command('show')
+    .description('Show one tenant: directory entry and regional settings')
+    .argument('[tenantId]', 'tenant id (or --tenant)')
+    .option('--tenant <id>', 'tenant id')
+    .option('--json', 'print JSON')
+    .action(async (id: string | undefined, options: { tenant?: string; json?: boolean }, command: Command) => {
+      const tenantId = id ?? options.tenant;
+      if (!tenantId) throw new InvalidArgumentError('Name the tenant: custos tenant show <tenantId>.');
+      await withRuntime(command, async ({ services }) => {
+        const t = await services.tenants.get(tenantId);
+        const s = await services.tenants.settings(tenantId);
+        const value = {
+          tenantId: t.id,
+          name: t.name,
+          region: t.region,
+          country: s.country,
+          subscriptionState: t.subscriptionState,
+          createdAt: new Date(t.createdAt).toISOString(),
+          adminEmail: s.adminEmail,
+          supportContact: s.supportContact,
+          privacyStatement: s.privacyStatement,
+          checkInIntervalSeconds: s.checkInIntervalSeconds,
+        };
+        print(options.json ?? false, value, () =>
+          Object.entries(value)
+            .map(([k, v]) => `${k.padEnd(24)} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+            .join('\n'),
+        );
+      });
+    });
+
+  program
+    .command('token')
+    .description('API tokens for automation')
+    .command('create')
+    .description('Create an API token bound to a tenant and a built-in role; it is shown once and stored hashed')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .addOption(new Option('--role <role>', 'built-in role').choices(Object.keys(BUILT_IN_ROLES)).makeOptionMandatory())
+    .option('--name <name>', 'what the token is for')
+    .option('--expires-in-days <days>', 'lifetime in days (default 90, at most 730)', positiveInt)
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant: string; role: string; name?: string; expiresInDays?: number; json?: boolean }, command: Command) => {
+      await withRuntime(command, async ({ services }) => {
+        const { token, record } = await services.apiTokens.create(CLI_ACTOR, options.tenant, { role: options.role, name: options.name, expiresInDays: options.expiresInDays });
+        print(options.json ?? false, { token, id: record.id, role: record.role, expiresAt: new Date(record.expiresAt).toISOString() }, () =>
+          [`${token}`, `(shown once; role ${record.role}; expires ${new Date(record.expiresAt).toISOString()})`].join('\n'),
+        );
+      });
+    });
+
+  program
+    .command('enrollment-token')
+    .description('Tokens that let devices enroll')
+    .command('create')
+    .description('Create an enrollment token; it is shown once and stored hashed')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .addOption(new Option('--ownership <ownership>', 'who owns the devices that enroll with it').choices([...OWNERSHIPS]).makeOptionMandatory())
+    .option('--expires-in-hours <hours>', 'lifetime in hours (default 168)', positiveInt)
+    .option('--max-uses <n>', 'how many devices may enroll with it (default unlimited)', positiveInt)
+    .option('--platforms <list>', `comma-separated allow-list of ${PLATFORMS.join(', ')}`, platformList)
+    .option('--device-limit-per-user <n>', 'devices one user may enroll (default 15)', positiveInt)
+    .option('--user-email <email>', 'the user the devices will belong to')
+    .option('--description <text>', 'what the token is for')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        options: {
+          tenant: string;
+          ownership: Ownership;
+          expiresInHours?: number;
+          maxUses?: number;
+          platforms?: Platform[];
+          deviceLimitPerUser?: number;
+          userEmail?: string;
+          description?: string;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
+        await withRuntime(command, async ({ services }) => {
+          const { token, record } = await services.enrollment.createToken(CLI_ACTOR, options.tenant, {
+            ownership: options.ownership,
+            expiresInHours: options.expiresInHours,
+            maxUses: options.maxUses,
+            platforms: options.platforms,
+            deviceLimitPerUser: options.deviceLimitPerUser,
+            userEmail: options.userEmail,
+            description: options.description,
+          });
+          print(options.json ?? false, { token, ...toEnrollmentTokenDto(record) }, () =>
+            [`${token}`, `(shown once; ${record.ownership}; expires ${new Date(record.expiresAt).toISOString()})`, `Enroll: npx custos-agent enroll --server URL --token ${token} --state-dir DIR`].join('\n'),
+          );
+        });
+      },
+    );
+
+  return program;
+}
+
+/** Runs the command line; returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof DomainError) {
+      process.stderr.write(`custos: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`custos: configuration: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof InvalidArgumentError) {
+      process.stderr.write(`custos: ${error.message}\n`);
+      return 2;
+    }
+    const code = (error as { code?: string; exitCode?: number }).code;
+    if (code?.startsWith('commander.')) {
+      const exitCode = (error as { exitCode?: number }).exitCode ?? 2;
+      return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : exitCode === 1 ? 2 : exitCode;
+    }
+    process.stderr.write(`custos: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * Configuration: defaults, then an optional JSON file (`--config FILE` or CUSTOS_CONFIG), then
+ * environment variables, then command-line flags. Validated once here; the rest of the code gets
+ * a typed, complete object. Every key is documented in README.md ("Configuration").
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_REGIONS, defaultCountryRegions, type RegionMap } from './domain/tenants/region-map.js';
+import type { StorageConfig } from './storage/storage.js';
+
+export interface CustosConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  logLevel: string;
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  regions: string[];
+  regionMap: RegionMap;
+  storage: StorageConfig;
+}
+
+interface ConfigFile {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  logLevel?: string;
+  trustProxy?: boolean;
+  bodyLimitBytes?: number;
+  regions?: string[];
+  countryRegions?: Record<string, string>;
+  defaultRegion?: string;
+  database?: { kind?: 'sqlite' | 'postgres'; directoryUrl?: string; regionUrls?: Record<string, string>; maxConnections?: number };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `a=x,b=y` (used for region → URL and country → region maps in environment variables). */
+function parsePairs(text: string, what: string): Record<string, string> {
+  const pairs: Record<string, string> = {};
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${what}: "${part}" is not NAME=VALUE.`);
+    pairs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return pairs;
+}
+
+function parsePort(text: string | number, source: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${source}: "${text}" is not a TCP port.`);
+  return port;
+}
+
+function readConfigFile(path: string): ConfigFile {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as ConfigFile;
+  } catch (error) {
+    throw new ConfigError(`Cannot read the configuration file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export interface ConfigOverrides {
+  configFile?: string;
+  port?: string | number;
+  host?: string;
+  dataDir?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: ConfigOverrides = {}): CustosConfig {
+  const filePath = overrides.configFile ?? env['CUSTOS_CONFIG'];
+  const file: ConfigFile = filePath ? readConfigFile(filePath) : {};
+
+  const regions = (env['CUSTOS_REGIONS']?.split(',').map((r) => r.trim()).filter(Boolean) ?? file.regions ?? [...DEFAULT_REGIONS]).map((r) =>
+    r.toLowerCase(),
+  );
+  for (const r of regions) if (!/^[a-z][a-z0-9-]{0,30}$/.test(r)) throw new ConfigError(`Region name "${r}" must be lower-case letters, digits and dashes.`);
+  const overridden = { ...(file.countryRegions ?? {}), ...parsePairs(env['CUSTOS_COUNTRY_REGIONS'] ?? '', 'CUSTOS_COUNTRY_REGIONS') };
+  const fallback = (env['CUSTOS_DEFAULT_REGION'] ?? file.defaultRegion ?? (regions.includes('us') ? 'us' : regions[0]))?.toLowerCase();
+  if (!fallback || !regions.includes(fallback)) throw new ConfigError(`The default region "${fallback ?? ''}" is not in the region list (${regions.join(', ')}).`);
+  for (const [country, region] of Object.entries(overridden)) {
+    if (!regions.includes(region)) throw new ConfigError(`Country ${country} maps to region "${region}", which is not in the region list (${regions.join(', ')}).`);
+  }
+  // Countries whose default region this deployment does not run go to the fallback region.
+  const countries: Record<string, string> = {};
+  for (const [country, region] of Object.entries(defaultCountryRegions())) countries[country] = regions.includes(region) ? region : fallback;
+  for (const [country, region] of Object.entries(overridden)) countries[country.toUpperCase()] = region;
+
+  const dataDir = resolve(overrides.dataDir ?? env['CUSTOS_DATA_DIR'] ?? file.dataDir ?? './data');
+  const kind = (env['CUSTOS_DATABASE'] ?? file.database?.kind ?? 'sqlite') as string;
+  let storage: StorageConfig;
+  if (kind === 'sqlite') {
+    storage = { kind: 'sqlite', dataDir };
+  } else if (kind === 'postgres') {
+    const directoryUrl = env['CUSTOS_DIRECTORY_DATABASE_URL'] ?? file.database?.directoryUrl;
+    const regionUrls = env['CUSTOS_REGION_DATABASE_URLS'] ? parsePairs(env['CUSTOS_REGION_DATABASE_URLS'], 'CUSTOS_REGION_DATABASE_URLS') : (file.database?.regionUrls ?? {});
+    if (!directoryUrl) throw new ConfigError('CUSTOS_DATABASE=postgres needs CUSTOS_DIRECTORY_DATABASE_URL (the global directory database).');
+    for (const r of regions) if (!regionUrls[r]) throw new ConfigError(`CUSTOS_DATABASE=postgres needs a database for region "${r}" in CUSTOS_REGION_DATABASE_URLS.`);
+    storage = { kind: 'postgres', directoryUrl, regionUrls, maxConnections: file.database?.maxConnections ?? Number(env['CUSTOS_DATABASE_MAX_CONNECTIONS'] ?? 10) };
+  } else {
+    throw new ConfigError(`CUSTOS_DATABASE must be "sqlite" or "postgres", not "${kind}".`);
+  }
+
+  const bodyLimitBytes = Number(env['CUSTOS_BODY_LIMIT_BYTES'] ?? file.bodyLimitBytes ?? 8 * 1024 * 1024);
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new ConfigError('CUSTOS_BODY_LIMIT_BYTES must be a whole number of at least 1024.');
+
+  return {
+    port: parsePort(overrides.port ?? env['PORT'] ?? file.port ?? 8080, 'PORT'),
+    host: overrides.host ?? env['HOST'] ?? file.host ?? '127.0.0.1',
+    dataDir,
+    logLevel: env['CUSTOS_LOG_LEVEL'] ?? file.logLevel ?? 'info',
+    trustProxy: (env['CUSTOS_TRUST_PROXY'] ?? String(file.trustProxy ?? false)) === 'true',
+    bodyLimitBytes,
+    regions,
+    regionMap: { countries, fallback },
+    storage,
+  };
+}

@@ -1,0 +1,60 @@
+import type { AppRecord, ComplianceState, DeviceListQuery, HardwareInventory, ManagementChannel, Ownership, Platform } from '@custos/shared';
+
+export interface DeviceRecord {
+  id: string;
+  platform: Platform;
+  managementChannel: ManagementChannel;
+  ownership: Ownership;
+  status: 'active' | 'retired';
+  complianceState: ComplianceState;
+  appListPolicyApplies: boolean;
+  hardware: HardwareInventory;
+  userEmail: string | null;
+  enrollmentTokenId: string | null;
+  consent: { privacyStatementVersion: string; acceptedAt: number; method: 'interactive' | 'unattended' };
+  certificatePem: string;
+  certificateSerial: string;
+  publicKeySpki: string;
+  requestSeq: number;
+  inventoryDigest: string | null;
+  lastCheckInAt: number | null;
+  enrolledAt: number;
+  retiredAt: number | null;
+}
+
+export interface StoredApp extends Required<AppRecord> {
+  key: string;
+}
+
+/** What a check-in needs to know about the device, read by the same statement that records it. */
+export interface CheckInTarget {
+  platform: Platform;
+  ownership: Ownership;
+  appListPolicyApplies: boolean;
+  inventoryDigest: string | null;
+  enrolledAt: number;
+}
+
+export interface DevicePage {
+  items: DeviceRecord[];
+  nextCursor: string | null;
+}
+
+export interface DeviceStore {
+  insert(device: DeviceRecord): Promise<void>;
+  get(id: string): Promise<DeviceRecord | undefined>;
+  list(query: DeviceListQuery): Promise<DevicePage>;
+  countActiveForUser(userEmail: string): Promise<number>;
+  listApps(id: string): Promise<StoredApp[]>;
+  /** The device's public key, only while the device is active. */
+  findActiveCredential(id: string): Promise<{ publicKeySpki: string; requestSeq: number } | undefined>;
+  /**
+   * Records an authenticated request: succeeds only if the device is active and `seq` is above every
+   * sequence number seen so far (one atomic statement: replay protection and revocation in one).
+   */
+  recordRequest(id: string, seq: number, at: number, checkIn: boolean): Promise<CheckInTarget | undefined>;
+  replaceInventory(id: string, hardware: HardwareInventory, apps: StoredApp[], digest: string, at: number): Promise<void>;
+  applyInventoryDelta(id: string, hardware: HardwareInventory, upsert: StoredApp[], removeKeys: string[], digest: string, at: number): Promise<void>;
+  /** Marks the device retired: its credential stops working at once and its app inventory is deleted. */
+  retire(id: string, at: number): Promise<boolean>;
+}

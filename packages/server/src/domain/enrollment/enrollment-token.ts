@@ -1,0 +1,25 @@
+import type { Ownership, Platform } from '@custos/shared';
+
+export interface EnrollmentTokenRecord {
+  id: string;
+  secretHash: string;
+  ownership: Ownership;
+  description: string | null;
+  platforms: Platform[] | null;
+  maxUses: number | null;
+  uses: number;
+  deviceLimitPerUser: number;
+  userEmail: string | null;
+  expiresAt: number;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface EnrollmentTokenStore {
+  insert(token: EnrollmentTokenRecord): Promise<void>;
+  findBySecretHash(secretHash: string): Promise<EnrollmentTokenRecord | undefined>;
+  list(): Promise<EnrollmentTokenRecord[]>;
+  revoke(id: string, at: number): Promise<boolean>;
+  /** Counts one use if the token is still usable at `at`; false when another request took the last use. */
+  consumeUse(id: string, at: number): Promise<boolean>;
+}

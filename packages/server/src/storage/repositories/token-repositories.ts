@@ -1,0 +1,156 @@
+import type { Kysely } from 'kysely';
+import type { Ownership, Platform } from '@custos/shared';
+import type { EnrollmentTokenRecord, EnrollmentTokenStore } from '../../domain/enrollment/enrollment-token.js';
+import type { ApiTokenRecord, ApiTokenStore } from '../../domain/tokens/api-token.js';
+import type { ApiTokenTable, EnrollmentTokenTable, RegionDatabase } from '../database.js';
+
+function toApiToken(r: ApiTokenTable): ApiTokenRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    role: r.role,
+    secretHash: r.secret_hash,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+export class ApiTokenRepository implements ApiTokenStore {
+  constructor(
+    private readonly db: Kysely<RegionDatabase>,
+    private readonly tenantId: string,
+  ) {}
+
+  async insert(t: ApiTokenRecord): Promise<void> {
+    await this.db
+      .insertInto('api_tokens')
+      .values({
+        tenant_id: this.tenantId,
+        id: t.id,
+        name: t.name,
+        role: t.role,
+        secret_hash: t.secretHash,
+        created_at: t.createdAt,
+        expires_at: t.expiresAt,
+        revoked_at: t.revokedAt,
+        last_used_at: t.lastUsedAt,
+      })
+      .execute();
+  }
+
+  async findBySecretHash(secretHash: string): Promise<ApiTokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('tenant_id', '=', this.tenantId)
+      .where('secret_hash', '=', secretHash)
+      .executeTakeFirst();
+    return row && toApiToken(row);
+  }
+
+  async list(): Promise<ApiTokenRecord[]> {
+    const rows = await this.db.selectFrom('api_tokens').selectAll().where('tenant_id', '=', this.tenantId).orderBy('created_at').execute();
+    return rows.map(toApiToken);
+  }
+
+  async revoke(id: string, at: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async markUsed(id: string, at: number): Promise<void> {
+    await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('tenant_id', '=', this.tenantId).where('id', '=', id).execute();
+  }
+}
+
+function toEnrollmentToken(r: EnrollmentTokenTable): EnrollmentTokenRecord {
+  return {
+    id: r.id,
+    secretHash: r.secret_hash,
+    ownership: r.ownership as Ownership,
+    description: r.description,
+    platforms: r.platforms === null ? null : (JSON.parse(r.platforms) as Platform[]),
+    maxUses: r.max_uses,
+    uses: r.uses,
+    deviceLimitPerUser: r.device_limit_per_user,
+    userEmail: r.user_email,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+  };
+}
+
+export class EnrollmentTokenRepository implements EnrollmentTokenStore {
+  constructor(
+    private readonly db: Kysely<RegionDatabase>,
+    private readonly tenantId: string,
+  ) {}
+
+  async insert(t: EnrollmentTokenRecord): Promise<void> {
+    await this.db
+      .insertInto('enrollment_tokens')
+      .values({
+        tenant_id: this.tenantId,
+        id: t.id,
+        secret_hash: t.secretHash,
+        ownership: t.ownership,
+        description: t.description,
+        platforms: t.platforms === null ? null : JSON.stringify(t.platforms),
+        max_uses: t.maxUses,
+        uses: t.uses,
+        device_limit_per_user: t.deviceLimitPerUser,
+        user_email: t.userEmail,
+        expires_at: t.expiresAt,
+        created_at: t.createdAt,
+        revoked_at: t.revokedAt,
+      })
+      .execute();
+  }
+
+  async findBySecretHash(secretHash: string): Promise<EnrollmentTokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom('enrollment_tokens')
+      .selectAll()
+      .where('tenant_id', '=', this.tenantId)
+      .where('secret_hash', '=', secretHash)
+      .executeTakeFirst();
+    return row && toEnrollmentToken(row);
+  }
+
+  async list(): Promise<EnrollmentTokenRecord[]> {
+    const rows = await this.db.selectFrom('enrollment_tokens').selectAll().where('tenant_id', '=', this.tenantId).orderBy('created_at').execute();
+    return rows.map(toEnrollmentToken);
+  }
+
+  async revoke(id: string, at: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('enrollment_tokens')
+      .set({ revoked_at: at })
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+
+  async consumeUse(id: string, at: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('enrollment_tokens')
+      .set((eb) => ({ uses: eb('uses', '+', 1) }))
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .where((eb) => eb.or([eb('max_uses', 'is', null), eb('uses', '<', eb.ref('max_uses'))]))
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
+  }
+}

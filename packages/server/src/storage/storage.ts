@@ -1,0 +1,181 @@
+/**
+ * The stores of a deployment: the global directory and one store per region, each a SQLite file
+ * (embedded default) or a PostgreSQL database (production). A tenant's rows are reachable only
+ * through `openTenantData(tenant)`, which binds the tenant to the one store of its region; the
+ * region stores themselves are private to this class.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+import type { TenantData } from '../domain/tenant-data.js';
+import type { SubscriptionState, Tenant } from '../domain/tenants/tenant.js';
+import type { TenantDirectory } from '../domain/tenants/tenant-stores.js';
+import type { GlobalDatabase, RegionDatabase } from './database.js';
+import { openPostgres } from './dialects/postgres.js';
+import { openSqlite } from './dialects/sqlite.js';
+import { globalMigrations } from './migrations/global-migrations.js';
+import { regionMigrations } from './migrations/region-migrations.js';
+import { DeviceRepository } from './repositories/device-repository.js';
+import { CertificateAuthorityRepository, TenantSettingsRepository } from './repositories/tenant-settings-repository.js';
+import { ApiTokenRepository, EnrollmentTokenRepository } from './repositories/token-repositories.js';
+
+export type StorageConfig =
+  | { kind: 'sqlite'; dataDir: string }
+  | { kind: 'postgres'; directoryUrl: string; regionUrls: Record<string, string>; maxConnections?: number };
+
+export interface MigrationReport {
+  store: string;
+  applied: string[];
+}
+
+/** Thrown at start when a region's configured database belongs to another region. */
+export class RegionStoreMismatchError extends Error {
+  constructor(region: string, found: string) {
+    super(`The store configured for region "${region}" belongs to region "${found}"; refusing to start (fail closed).`);
+    this.name = 'RegionStoreMismatchError';
+  }
+}
+
+function staticProvider(migrations: Record<string, Migration>) {
+  return { getMigrations: () => Promise.resolve(migrations) };
+}
+
+async function runMigrations(db: Kysely<unknown>, migrations: Record<string, Migration>, store: string): Promise<MigrationReport> {
+  const { error, results } = await new Migrator({ db, provider: staticProvider(migrations) }).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(`Migration of ${store} failed: ${String(error)}`);
+  return { store, applied: (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+function toTenant(row: GlobalDatabase['tenants']): Tenant {
+  return {
+    id: row.id,
+    name: row.name,
+    region: row.region,
+    subscriptionState: row.subscription_state as SubscriptionState,
+    createdAt: row.created_at,
+  };
+}
+
+class RegionTenantData implements TenantData {
+  readonly settings;
+  readonly certificateAuthority;
+  readonly apiTokens;
+  readonly enrollmentTokens;
+  readonly devices;
+
+  constructor(
+    readonly tenantId: string,
+    readonly region: string,
+    private readonly db: Kysely<RegionDatabase>,
+  ) {
+    this.settings = new TenantSettingsRepository(db, tenantId);
+    this.certificateAuthority = new CertificateAuthorityRepository(db, tenantId);
+    this.apiTokens = new ApiTokenRepository(db, tenantId);
+    this.enrollmentTokens = new EnrollmentTokenRepository(db, tenantId);
+    this.devices = new DeviceRepository(db, tenantId);
+  }
+
+  transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {
+    if (this.db.isTransaction) return work(this);
+    return this.db.transaction().execute((trx) => work(new RegionTenantData(this.tenantId, this.region, trx)));
+  }
+}
+
+export class Storage implements TenantDirectory {
+  readonly regions: readonly string[];
+
+  private constructor(
+    readonly kind: StorageConfig['kind'],
+    readonly directory: Kysely<GlobalDatabase>,
+    private readonly regionStores: ReadonlyMap<string, Kysely<RegionDatabase>>,
+  ) {
+    this.regions = [...regionStores.keys()];
+  }
+
+  /** Opens (without migrating) the directory and one store per region. */
+  static open(config: StorageConfig, regions: readonly string[]): Storage {
+    if (config.kind === 'sqlite') {
+      const stores = new Map(regions.map((r) => [r, openSqlite<RegionDatabase>(join(config.dataDir, `region-${r}.db`))]));
+      return new Storage('sqlite', openSqlite<GlobalDatabase>(join(config.dataDir, 'directory.db')), stores);
+    }
+    const stores = new Map(
+      regions.map((r) => {
+        const url = config.regionUrls[r];
+        if (!url) throw new Error(`No PostgreSQL database is configured for region "${r}" (CUSTOS_REGION_DATABASE_URLS).`);
+        return [r, openPostgres<RegionDatabase>(url, config.maxConnections)];
+      }),
+    );
+    return new Storage('postgres', openPostgres<GlobalDatabase>(config.directoryUrl, config.maxConnections), stores);
+  }
+
+  /** Brings every store to the latest schema and checks that each region store is the one it claims. */
+  async migrate(): Promise<MigrationReport[]> {
+    const reports = [await runMigrations(this.directory as Kysely<unknown>, globalMigrations, 'directory')];
+    for (const [region, db] of this.regionStores) {
+      reports.push(await runMigrations(db as Kysely<unknown>, regionMigrations, `region ${region}`));
+      await db.insertInto('store_meta').values({ key: 'region', value: region }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    }
+    await this.verifyRegionStores();
+    await this.directory
+      .insertInto('server_secrets')
+      .values({ name: 'device-session', value: randomBytes(32).toString('base64url'), created_at: Date.now() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    return reports;
+  }
+
+  async verifyRegionStores(): Promise<void> {
+    for (const [region, db] of this.regionStores) {
+      const row = await db.selectFrom('store_meta').select('value').where('key', '=', 'region').executeTakeFirst();
+      if (row && row.value !== region) throw new RegionStoreMismatchError(region, row.value);
+    }
+  }
+
+  async readSecret(name: string): Promise<string> {
+    const row = await this.directory.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirst();
+    if (!row) throw new Error(`Server secret "${name}" is missing; run "custos migrate".`);
+    return row.value;
+  }
+
+  async insertTenant(t: Tenant): Promise<void> {
+    await this.directory
+      .insertInto('tenants')
+      .values({ id: t.id, name: t.name, region: t.region, subscription_state: t.subscriptionState, created_at: t.createdAt, purged_at: null })
+      .execute();
+  }
+
+  async deleteTenant(id: string): Promise<void> {
+    await this.directory.deleteFrom('tenants').where('id', '=', id).execute();
+  }
+
+  async findTenant(id: string): Promise<Tenant | undefined> {
+    const row = await this.directory.selectFrom('tenants').selectAll().where('id', '=', id).where('purged_at', 'is', null).executeTakeFirst();
+    return row && toTenant(row);
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const rows = await this.directory.selectFrom('tenants').selectAll().where('purged_at', 'is', null).orderBy('created_at').execute();
+    return rows.map(toTenant);
+  }
+
+  openTenantData(tenant: Tenant): TenantData {
+    const db = this.regionStores.get(tenant.region);
+    // A tenant whose region has no store here is refused rather than written anywhere else.
+    if (!db) throw new Error(`Region "${tenant.region}" of tenant ${tenant.id} has no store in this deployment.`);
+    return new RegionTenantData(tenant.id, tenant.region, db);
+  }
+
+  /**
+   * Raw read access to one region's store, for locality checks (tests, `custos doctor`-style
+   * inspection). Not used by any request path.
+   */
+  inspectRegionStore(region: string): Kysely<RegionDatabase> {
+    const db = this.regionStores.get(region);
+    if (!db) throw new Error(`No store for region "${region}".`);
+    return db;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.directory.destroy(), ...[...this.regionStores.values()].map((db) => db.destroy())]);
+  }
+}
