@@ -25,7 +25,10 @@ describe('planCheckIn', () => {
   const afterDigest = inventoryDigest(after);
 
   it('sends the whole document on the first check-in and when asked to', () => {
-    assert.deepEqual(planCheckIn(null, after, afterDigest, false), { sent: 'full', request: { inventoryDigest: afterDigest, inventory: after } });
+    assert.deepEqual(planCheckIn(null, after, afterDigest, false), {
+      sent: 'full',
+      request: { inventoryDigest: afterDigest, inventory: after },
+    });
     assert.equal(planCheckIn({ inventory: before, digest: beforeDigest }, after, afterDigest, true).sent, 'full');
   });
 
@@ -44,7 +47,10 @@ describe('planCheckIn', () => {
     const delta = plan.request.delta as Parameters<typeof applyInventoryDelta>[1];
     assert.equal(delta.baseDigest, beforeDigest);
     assert.deepEqual(delta.hardware, { osVersion: '22.04.4 LTS' });
-    assert.deepEqual(delta.upsertApps?.map((a) => a.appId), ['firefox', 'curl']);
+    assert.deepEqual(
+      delta.upsertApps?.map((a) => a.appId),
+      ['firefox', 'curl'],
+    );
     assert.deepEqual(delta.removeApps, []);
     // What the server will do with it: the result hashes to the digest the agent sent.
     const rebuilt = applyInventoryDelta(before, delta);

@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { diffInventory, type CheckInRequest, type CheckInResponse, type InventoryDocument } from '@custos/shared';
+import { diffInventory, type AppInventoryScope, type CheckInRequest, type CheckInResponse, type InventoryDocument } from '@custos/shared';
+import type { AgentPlatform } from './agent-platform.js';
 import { ServerProblemError, UsageError } from './agent-errors.js';
 import type { DeviceClient } from './client.js';
 import { collectInventory } from './inventory/collect-inventory.js';
@@ -42,10 +43,14 @@ function fullReport(current: InventoryDocument, digest: string): CheckInPlan {
   return { sent: 'full', request: { inventoryDigest: digest, inventory: current } };
 }
 
+export type InventoryCollector = (platform: AgentPlatform, scope: AppInventoryScope) => Promise<InventoryDocument>;
+
 export interface CheckInOptions {
   full?: boolean;
   /** A document to send as is, whole, instead of collecting one (other collectors, simulators, tests). */
   inventoryFromFile?: string;
+  /** Replaces the built-in collection; it is given the app scope the server last asked for. */
+  collect?: InventoryCollector;
 }
 
 export interface CheckInResult extends CheckInResponse {
@@ -89,14 +94,15 @@ async function readInventoryFile(file: string): Promise<PreparedInventory> {
 
 async function prepareInventory(client: DeviceClient, options: CheckInOptions): Promise<PreparedInventory> {
   if (options.inventoryFromFile !== undefined) return readInventoryFile(options.inventoryFromFile);
-  const doc = await collectInventory(client.state.platform, client.state.appInventoryScope);
+  const doc = await (options.collect ?? collectInventory)(client.state.platform, client.state.appInventoryScope);
   return { doc, digest: inventoryDigest(doc) };
 }
 
 export async function checkIn(client: DeviceClient, options: CheckInOptions = {}): Promise<CheckInResult> {
   const { doc, digest } = await prepareInventory(client, options);
   const { state } = client;
-  const last = state.lastSentInventory && state.lastSentDigest ? { inventory: state.lastSentInventory, digest: state.lastSentDigest } : null;
+  const last =
+    state.lastSentInventory && state.lastSentDigest ? { inventory: state.lastSentInventory, digest: state.lastSentDigest } : null;
   let plan = planCheckIn(last, doc, digest, options.full === true || options.inventoryFromFile !== undefined);
   let response: CheckInResponse;
   try {

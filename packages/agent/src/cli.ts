@@ -71,7 +71,10 @@ program
   )
   .addOption(new Option('--server <url>', 'base URL of the Custos server, e.g. https://custos.example.com').makeOptionMandatory())
   .addOption(
-    new Option('--token <token>', 'enrollment token from your IT department (or set CUSTOS_ENROLLMENT_TOKEN to keep it out of the process list)')
+    new Option(
+      '--token <token>',
+      'enrollment token from your IT department (or set CUSTOS_ENROLLMENT_TOKEN to keep it out of the process list)',
+    )
       .env('CUSTOS_ENROLLMENT_TOKEN')
       .makeOptionMandatory(),
   )
@@ -129,7 +132,10 @@ program
   .command('sync')
   .description('Check in now: report what changed in the inventory since the server last accepted one.')
   .addOption(stateDirOption())
-  .option('--inventory-from <file>', 'send this inventory document (JSON: { "hardware": {...}, "apps": [...] }) whole, as is, instead of collecting one')
+  .option(
+    '--inventory-from <file>',
+    'send this inventory document (JSON: { "hardware": {...}, "apps": [...] }) whole, as is, instead of collecting one',
+  )
   .option('--full', 'send the whole inventory, not only the changes')
   .addOption(jsonOption())
   .action(
@@ -149,7 +155,7 @@ program
 program
   .command('run')
   .description(
-    'Run as a daemon: check in now, then every few minutes just after enrollment and on the server\'s schedule after that. ' +
+    "Run as a daemon: check in now, then every few minutes just after enrollment and on the server's schedule after that. " +
       'Logs one line per check-in; stops cleanly on SIGINT or SIGTERM.',
   )
   .addOption(stateDirOption())
@@ -166,7 +172,9 @@ program
           checkedIn: (result, next) =>
             process.stdout.write(`${new Date().toISOString()} check-in ok: ${describeCheckIn({ ...result, nextCheckInSeconds: next })}\n`),
           failed: (error, retry) =>
-            process.stderr.write(`${new Date().toISOString()} check-in failed: ${reportError(error).lines.join(' ')}; retrying in ${retry} s\n`),
+            process.stderr.write(
+              `${new Date().toISOString()} check-in failed: ${reportError(error).lines.join(' ')}; retrying in ${retry} s\n`,
+            ),
         });
       } finally {
         process.off('SIGINT', stop);
@@ -178,7 +186,9 @@ program
 
 program
   .command('status')
-  .description('Show whether this device is enrolled, with which server, tenant and device ID, and when it last checked in. Shows no secrets.')
+  .description(
+    'Show whether this device is enrolled, with which server, tenant and device ID, and when it last checked in. Shows no secrets.',
+  )
   .addOption(stateDirOption())
   .addOption(jsonOption())
   .action(

@@ -23,7 +23,8 @@ export function normalizeServerUrl(input: string): string {
     throw new UsageError(`--server must be an absolute URL such as https://custos.example.com, not "${input}".`);
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError('--server must be an http:// or https:// URL.');
-  if (url.search || url.hash || url.username || url.password) throw new UsageError('--server must not contain a query, fragment or credentials.');
+  if (url.search || url.hash || url.username || url.password)
+    throw new UsageError('--server must not contain a query, fragment or credentials.');
   return url.href.replace(/\/+$/, '');
 }
 
@@ -56,7 +57,13 @@ function problemFrom(status: number, statusText: string, text: string): Received
   }
   // Not a problem document: a proxy's error page, say. Show a little of it rather than nothing.
   const excerpt = text.trim().slice(0, 300);
-  return { type: 'about:blank', code: `http-${status}`, title: statusText || `HTTP ${status}`, status, ...(excerpt ? { detail: excerpt } : {}) };
+  return {
+    type: 'about:blank',
+    code: `http-${status}`,
+    title: statusText || `HTTP ${status}`,
+    status,
+    ...(excerpt ? { detail: excerpt } : {}),
+  };
 }
 
 function retryAfterSeconds(header: string | null): number | undefined {
@@ -81,7 +88,11 @@ export class CustosHttp {
     return url.pathname + url.search;
   }
 
-  async send(method: string, apiPath: string, options: { body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<HttpResponse> {
+  async send(
+    method: string,
+    apiPath: string,
+    options: { body?: string; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<HttpResponse> {
     const url = this.serverUrl + API_BASE + apiPath;
     const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     let response: Response;
@@ -106,13 +117,18 @@ export class CustosHttp {
     }
     const text = await response.text();
     if (!response.ok) {
-      throw new ServerProblemError(problemFrom(response.status, response.statusText, text), retryAfterSeconds(response.headers.get('retry-after')));
+      throw new ServerProblemError(
+        problemFrom(response.status, response.statusText, text),
+        retryAfterSeconds(response.headers.get('retry-after')),
+      );
     }
     if (text === '') return { status: response.status, body: undefined };
     try {
       return { status: response.status, body: JSON.parse(text) as unknown };
     } catch {
-      throw new ServerUnreachableError(`${url} answered ${response.status} with a body that is not JSON; is --server pointing at a Custos server?`);
+      throw new ServerUnreachableError(
+        `${url} answered ${response.status} with a body that is not JSON; is --server pointing at a Custos server?`,
+      );
     }
   }
 }
@@ -133,7 +149,12 @@ function expectFields<T>(body: unknown, what: string, fields: Record<string, 'st
 
 export async function fetchEnrollmentInfo(http: CustosHttp, token: string): Promise<EnrollmentInfo> {
   const { body } = await http.send('GET', `/enroll/info?token=${encodeURIComponent(token)}`);
-  return expectFields<EnrollmentInfo>(body, 'enrollment info', { tenantName: 'string', ownership: 'string', privacyStatement: 'object', apps: 'string' });
+  return expectFields<EnrollmentInfo>(body, 'enrollment info', {
+    tenantName: 'string',
+    ownership: 'string',
+    privacyStatement: 'object',
+    apps: 'string',
+  });
 }
 
 export async function requestEnrollment(http: CustosHttp, request: EnrollRequest): Promise<EnrollResponse> {
@@ -193,7 +214,11 @@ export class DeviceClient {
       body,
     });
     const response = await this.http.send('POST', path, { body, headers: { authorization }, ...this.signalOption() });
-    const issued = expectFields<DeviceSession>(response.body, 'session', { sessionToken: 'string', sessionKey: 'string', expiresAt: 'string' });
+    const issued = expectFields<DeviceSession>(response.body, 'session', {
+      sessionToken: 'string',
+      sessionKey: 'string',
+      expiresAt: 'string',
+    });
     this.state.session = { token: issued.sessionToken, key: issued.sessionKey, expiresAt: issued.expiresAt };
     await this.save();
     return this.state.session;
@@ -230,8 +255,7 @@ export class DeviceClient {
       return await this.sendWithSession(session, method, apiPath, body);
     } catch (error) {
       const retry =
-        error instanceof ServerProblemError &&
-        (error.is(401, 'device-session-expired') || (cached && error.is(401, 'device-auth-failed')));
+        error instanceof ServerProblemError && (error.is(401, 'device-session-expired') || (cached && error.is(401, 'device-auth-failed')));
       if (!retry) throw error;
       this.state.session = null;
       await this.save();
@@ -241,7 +265,11 @@ export class DeviceClient {
 
   async checkIn(request: CheckInRequest): Promise<CheckInResponse> {
     const { body } = await this.request('POST', '/agent/checkin', request);
-    return expectFields<CheckInResponse>(body, 'check-in', { inventory: 'string', appInventoryScope: 'string', nextCheckInSeconds: 'number' });
+    return expectFields<CheckInResponse>(body, 'check-in', {
+      inventory: 'string',
+      appInventoryScope: 'string',
+      nextCheckInSeconds: 'number',
+    });
   }
 
   async unenroll(): Promise<void> {

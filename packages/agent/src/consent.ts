@@ -18,7 +18,8 @@ export function consentText(info: EnrollmentInfo): string {
   ];
   if (info.privacyStatement.text) lines.push(...info.privacyStatement.text.split('\n').map((l) => `  ${l}`));
   if (info.privacyStatement.url) lines.push(`  Read it at ${info.privacyStatement.url}`);
-  if (!info.privacyStatement.text && !info.privacyStatement.url) lines.push('  (The organization has not published a privacy statement text.)');
+  if (!info.privacyStatement.text && !info.privacyStatement.url)
+    lines.push('  (The organization has not published a privacy statement text.)');
   if (info.supportContact) lines.push('', `Questions: ${info.supportContact}`);
   return lines.join('\n');
 }

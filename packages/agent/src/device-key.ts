@@ -2,12 +2,8 @@
  * The device's own key pair and certificate request (SPEC §6: the private key never leaves the
  * device). ECDSA P-256, the curve the server's verifier and the tenant CA expect.
  */
-// @peculiar/x509's dependency injection (tsyringe) needs the Reflect metadata API loaded first.
-import 'reflect-metadata';
 import { KeyObject, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
-
-x509.cryptoProvider.set(webcrypto);
+import { x509 } from './x509.js';
 
 export interface DeviceKey {
   /** PKCS#8 PEM. */

@@ -12,7 +12,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import * as x509 from '@peculiar/x509';
 import {
   applyInventoryDelta,
   canonicalInventoryJson,
@@ -29,6 +28,7 @@ import { DeviceClient } from './client.js';
 import { enrollDevice } from './enrollment.js';
 import { requireState, readState, ensureStateDir } from './state.js';
 import { unenrollDevice } from './unenroll.js';
+import { x509 } from './x509.js';
 
 const TENANT = '0b6c2d9e-6a43-4c8e-9d4c-0a1f8f3e2b10';
 const DEVICE = '5f0e7c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -100,7 +100,13 @@ class StubServer {
     const auth = parseAuthorization(req.headers.authorization);
     if (url.pathname === '/api/v1/agent/session') {
       const p = auth?.params ?? {};
-      const input = signatureInput({ method: 'POST', path: url.pathname, seq: Number(p['seq']), timestampMs: Number(p['ts']), bodySha256: sha(raw) });
+      const input = signatureInput({
+        method: 'POST',
+        path: url.pathname,
+        seq: Number(p['seq']),
+        timestampMs: Number(p['ts']),
+        bodySha256: sha(raw),
+      });
       const ok =
         auth?.scheme === 'CustosDeviceSignature' &&
         p['device'] === `${TENANT}/${DEVICE}` &&
@@ -113,7 +119,11 @@ class StubServer {
       const token = randomBytes(8).toString('hex');
       const key = randomBytes(32);
       this.sessions.set(token, { key, expired: false });
-      return this.json(res, 200, { sessionToken: token, sessionKey: key.toString('base64url'), expiresAt: new Date(Date.now() + 3_600_000).toISOString() });
+      return this.json(res, 200, {
+        sessionToken: token,
+        sessionKey: key.toString('base64url'),
+        expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      });
     }
     const session = this.sessions.get(auth?.params['session'] ?? '');
     const expectedMac =
@@ -121,7 +131,8 @@ class StubServer {
       createHmac('sha256', session.key)
         .update(macInput({ method: req.method ?? '', path: url.pathname, seq: Number(auth?.params['seq']), bodySha256: sha(raw) }))
         .digest('base64url');
-    if (auth?.scheme !== 'CustosDevice' || !session || expectedMac !== auth.params['mac']) return this.problem(res, 401, 'device-auth-failed');
+    if (auth?.scheme !== 'CustosDevice' || !session || expectedMac !== auth.params['mac'])
+      return this.problem(res, 401, 'device-auth-failed');
     if (!this.acceptSeq(auth.params['seq'])) return this.problem(res, 401, 'device-request-replayed');
     if (session.expired) return this.problem(res, 401, 'device-session-expired');
     if (this.retired) return this.problem(res, 403, 'device-not-active');
@@ -144,7 +155,12 @@ class StubServer {
       } else {
         outcome = this.stored?.digest === checkin.inventoryDigest ? 'unchanged' : 'required';
       }
-      return this.json(res, 200, { inventory: outcome, appInventoryScope: this.scope, nextCheckInSeconds: 28_800, serverTime: new Date().toISOString() });
+      return this.json(res, 200, {
+        inventory: outcome,
+        appInventoryScope: this.scope,
+        nextCheckInSeconds: 28_800,
+        serverTime: new Date().toISOString(),
+      });
     }
     return this.problem(res, 404, 'route-not-found');
   }
@@ -212,7 +228,10 @@ describe('device protocol', async () => {
   });
 
   it('refuses to enroll into a directory that is already enrolled', async () => {
-    await assert.rejects(enrollDevice({ serverUrl, token: 'good', stateDir, obtainConsent: () => Promise.resolve('unattended') }), UsageError);
+    await assert.rejects(
+      enrollDevice({ serverUrl, token: 'good', stateDir, obtainConsent: () => Promise.resolve('unattended') }),
+      UsageError,
+    );
   });
 
   it('sends a given document whole, then only its digest while nothing changed', async () => {
@@ -240,31 +259,56 @@ describe('device protocol', async () => {
     assert.equal(stub.lastSeq, seqBefore + 3);
   });
 
-  it('resends the whole inventory when the server answers "required"', async () => {
-    stub.stored = undefined;
-    const state = await requireState(stateDir);
-    const c = new DeviceClient(stateDir, state);
-    // Pretend the collected inventory equals the last one sent: the agent sends only the digest.
-    const result = await checkIn(c, {});
-    assert.equal(result.sent, 'full');
-    assert.equal(result.inventory, 'stored');
-    const sent = stub.requests.filter((r) => r.path === '/api/v1/agent/checkin').slice(-2);
-    assert.equal((sent[0]?.body as { inventory?: unknown }).inventory, undefined);
-    assert.notEqual((sent[1]?.body as { inventory?: unknown }).inventory, undefined);
+  const checkIns = () => stub.requests.filter((r) => r.path === '/api/v1/agent/checkin').map((r) => r.body as Record<string, unknown>);
+  const collecting = (doc: InventoryDocument, scopes: string[] = []) => ({
+    collect: (_platform: string, scope: string) => {
+      scopes.push(scope);
+      return Promise.resolve(doc);
+    },
   });
 
-  it('sends a delta when the collected inventory changed, and a full document after a base mismatch', async () => {
-    const collected = await checkIn(await client(), {});
-    assert.ok(['digest', 'delta'].includes(collected.sent), collected.sent);
-    // Make the server's copy differ from the agent's record, as after a restore from backup.
-    const state = await requireState(stateDir);
-    state.lastSentInventory = INVENTORY;
-    state.lastSentDigest = digestOf(INVENTORY);
-    await new DeviceClient(stateDir, state).save();
-    const result = await checkIn(await client(), {});
+  it('resends the whole inventory when the server answers "required"', async () => {
+    stub.stored = undefined; // the server lost its copy (restored from an older backup, say)
+    const result = await checkIn(await client(), collecting(INVENTORY));
     assert.equal(result.sent, 'full');
-    const statuses = stub.requests.filter((r) => r.path === '/api/v1/agent/checkin').slice(-2);
-    assert.notEqual((statuses[0]?.body as { delta?: unknown }).delta, undefined);
+    assert.equal(result.inventory, 'stored');
+    const [digestOnly, full] = checkIns().slice(-2);
+    assert.deepEqual(digestOnly, { inventoryDigest: digestOf(INVENTORY) });
+    assert.deepEqual(full?.['inventory'], INVENTORY);
+  });
+
+  const CHANGED: InventoryDocument = {
+    hardware: { ...INVENTORY.hardware, osVersion: '12.5' },
+    apps: [...INVENTORY.apps, { name: 'curl', version: '8.5', appId: 'curl', installLocation: null, sizeBytes: 512, managed: false }],
+  };
+
+  it('sends only the changes as a delta against what the server accepted', async () => {
+    const result = await checkIn(await client(), collecting(CHANGED));
+    assert.equal(result.sent, 'delta');
+    assert.equal(result.inventory, 'stored');
+    const delta = checkIns().at(-1)?.['delta'] as InventoryDelta;
+    assert.equal(delta.baseDigest, digestOf(INVENTORY));
+    assert.deepEqual(delta.hardware, { osVersion: '12.5' });
+    assert.deepEqual(stub.stored?.doc.apps.length, 2);
+    assert.equal((await requireState(stateDir)).lastSentDigest, digestOf(CHANGED));
+  });
+
+  it('sends the whole inventory when the server cannot apply the delta (409 inventory-base-mismatch)', async () => {
+    stub.stored = { doc: INVENTORY, digest: 'some-other-base' };
+    const result = await checkIn(await client(), collecting(INVENTORY));
+    assert.equal(result.sent, 'full');
+    const [delta, full] = checkIns().slice(-2);
+    assert.notEqual(delta?.['delta'], undefined);
+    assert.deepEqual(full?.['inventory'], INVENTORY);
+  });
+
+  it('collects with the app scope the server last returned (data minimization at the source)', async () => {
+    stub.scope = 'managed-only';
+    await checkIn(await client(), collecting(INVENTORY));
+    const scopes: string[] = [];
+    await checkIn(await client(), collecting(INVENTORY, scopes));
+    assert.deepEqual(scopes, ['managed-only']);
+    stub.scope = 'all';
   });
 
   it('unenrolls, deleting the state; a retired device is cleaned up too', async () => {
@@ -275,7 +319,10 @@ describe('device protocol', async () => {
     await enrollDevice({ serverUrl, token: 'good', stateDir, obtainConsent: () => Promise.resolve('unattended') });
     stub.lastSeq = 0;
     stub.retired = true;
-    await assert.rejects(checkIn(await client(), { inventoryFromFile: await inventoryFile(INVENTORY) }), (e) => e instanceof ServerProblemError && e.is(403, 'device-not-active'));
+    await assert.rejects(
+      checkIn(await client(), { inventoryFromFile: await inventoryFile(INVENTORY) }),
+      (e) => e instanceof ServerProblemError && e.is(403, 'device-not-active'),
+    );
     assert.equal((await unenrollDevice(stateDir)).alreadyRetired, true);
     assert.equal(await readState(stateDir), undefined);
   });

@@ -37,7 +37,8 @@ export async function enrollDevice(options: EnrollOptions): Promise<Enrollment> 
   const http = new CustosHttp(options.serverUrl);
   const info = await fetchEnrollmentInfo(http, options.token);
   const method = await options.obtainConsent(info);
-  if (method === undefined) throw new ConsentDeclinedError('Enrollment cancelled: consent was not given. Nothing about this device was sent.');
+  if (method === undefined)
+    throw new ConsentDeclinedError('Enrollment cancelled: consent was not given. Nothing about this device was sent.');
 
   const key = await generateDeviceKey();
   const consent = { privacyStatementVersion: info.privacyStatement.version, method };

@@ -30,7 +30,12 @@ describe('reportError', () => {
 
   it('explains a retired device', () => {
     const report = reportError(
-      new ServerProblemError({ type: 'x', code: 'device-not-active', title: 'The device is retired and its credential revoked', status: 403 }),
+      new ServerProblemError({
+        type: 'x',
+        code: 'device-not-active',
+        title: 'The device is retired and its credential revoked',
+        status: 403,
+      }),
     );
     assert.match(report.lines.join('\n'), /retired by its organization/);
   });

@@ -38,7 +38,8 @@ export function reportError(error: unknown): ErrorReport {
     return { exitCode: EXIT_USAGE, lines: [error.message], json: { error: { code: 'usage', title: error.message } } };
   }
   if (error instanceof ConsentDeclinedError || error instanceof ServerUnreachableError || error instanceof StateBusyError) {
-    const code = error instanceof ConsentDeclinedError ? 'consent-declined' : error instanceof StateBusyError ? 'state-busy' : 'server-unreachable';
+    const code =
+      error instanceof ConsentDeclinedError ? 'consent-declined' : error instanceof StateBusyError ? 'state-busy' : 'server-unreachable';
     return { exitCode: EXIT_FAILURE, lines: [error.message], json: { error: { code, title: error.message } } };
   }
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

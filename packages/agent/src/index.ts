@@ -2,7 +2,14 @@
 export { agentPlatform, type AgentPlatform } from './agent-platform.js';
 export { normalizeReportedValue } from './inventory/normalize-reported-value.js';
 export { collectInventory } from './inventory/collect-inventory.js';
-export { collectSystemFacts, hardwareFromFacts, describeProcessor, firstMac, normalizeMac, type SystemFacts } from './inventory/hardware.js';
+export {
+  collectSystemFacts,
+  hardwareFromFacts,
+  describeProcessor,
+  firstMac,
+  normalizeMac,
+  type SystemFacts,
+} from './inventory/hardware.js';
 export { selectReportedApps } from './inventory/apps.js';
 export { inventoryDigest } from './inventory/inventory-digest.js';
 export { parseDpkgQuery, parseRpmQuery } from './inventory/linux-packages.js';

@@ -26,10 +26,7 @@ describe('rootFilesystemEncrypted', () => {
       ]),
       true,
     );
-    assert.equal(
-      rootFilesystemEncrypted([dev('sda3', 'part', 'LVM2_member'), dev('fedora-root', 'lvm', 'xfs', '/')]),
-      false,
-    );
+    assert.equal(rootFilesystemEncrypted([dev('sda3', 'part', 'LVM2_member'), dev('fedora-root', 'lvm', 'xfs', '/')]), false);
   });
 
   it('is false for a plain partition or disk', () => {

@@ -98,7 +98,10 @@ export async function collectSystemFacts(platform: AgentPlatform): Promise<Syste
     orDefault(si.cpu(), { manufacturer: '', brand: '' }),
     orDefault(si.fsSize(), []),
     orDefault(si.networkInterfaces(), []),
-    orDefault(collectDiskEncryption(platform, () => si.blockDevices()), null),
+    orDefault(
+      collectDiskEncryption(platform, () => si.blockDevices()),
+      null,
+    ),
     orDefault(collectSecureBoot(platform), null),
   ]);
   return { system, osInfo, cpu, fsSize, networkInterfaces, encrypted, secureBoot };

@@ -11,7 +11,11 @@ export const DPKG_QUERY_ARGS = ['-W', '--showformat=${binary:Package}\\t${Versio
  * RPM tags: the epoch only when set (rpm prints "(none)" otherwise), and SIZE, which rpm reports
  * in bytes (unlike dpkg's KiB).
  */
-export const RPM_QUERY_ARGS = ['-qa', '--queryformat', '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SIZE}\\n'] as const;
+export const RPM_QUERY_ARGS = [
+  '-qa',
+  '--queryformat',
+  '%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SIZE}\\n',
+] as const;
 
 function nonNegativeInteger(text: string | undefined): number | null {
   if (text === undefined || !/^\d+$/.test(text.trim())) return null;

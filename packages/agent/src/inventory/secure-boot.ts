@@ -60,7 +60,12 @@ export async function collectSecureBoot(platform: AgentPlatform): Promise<boolea
     case 'linux':
       return readLinuxSecureBoot();
     case 'windows': {
-      const output = await runCommand('reg', ['query', 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecureBoot\\State', '/v', 'UEFISecureBootEnabled']);
+      const output = await runCommand('reg', [
+        'query',
+        'HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecureBoot\\State',
+        '/v',
+        'UEFISecureBootEnabled',
+      ]);
       return output === undefined ? null : parseWindowsSecureBootState(output);
     }
     case 'macos':

@@ -33,6 +33,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // The API speaks JSON only; anything else is a clear 415, not a string fed to the schema.
+  app.removeContentTypeParser('text/plain');
   await app.register(problemDetails);
   await app.register(swagger, {
     openapi: {
