@@ -33,17 +33,17 @@ function sampleState(overrides: Partial<AgentState> = {}): AgentState {
   };
 }
 
-describe('state file', async () => {
+void describe('state file', async () => {
   const root = await mkdtemp(join(tmpdir(), 'custos-state-'));
   after(() => rm(root, { recursive: true, force: true }));
 
-  it('creates a missing state directory readable by its owner only', { skip: !posix }, async () => {
+  void it('creates a missing state directory readable by its owner only', { skip: !posix }, async () => {
     const dir = join(root, 'nested', 'agent');
     await ensureStateDir(dir);
     assert.equal((await stat(dir)).mode & 0o777, 0o700);
   });
 
-  it('writes state.json with mode 0600 and reads back what it wrote', async () => {
+  void it('writes state.json with mode 0600 and reads back what it wrote', async () => {
     const dir = join(root, 'mode');
     await ensureStateDir(dir);
     const state = sampleState({ seq: 7 });
@@ -52,7 +52,7 @@ describe('state file', async () => {
     assert.deepEqual(await readState(dir), state);
   });
 
-  it('replaces the file by rename, leaving no temporary file behind', { skip: !posix }, async () => {
+  void it('replaces the file by rename, leaving no temporary file behind', { skip: !posix }, async () => {
     const dir = join(root, 'atomic');
     await ensureStateDir(dir);
     await writeState(dir, sampleState({ seq: 1 }));
@@ -64,7 +64,7 @@ describe('state file', async () => {
     assert.equal((await requireState(dir)).seq, 2);
   });
 
-  it('keeps the previous state intact when a write fails', async () => {
+  void it('keeps the previous state intact when a write fails', async () => {
     const dir = join(root, 'failed-write');
     await ensureStateDir(dir);
     await writeState(dir, sampleState({ seq: 3 }));
@@ -74,7 +74,7 @@ describe('state file', async () => {
     assert.deepEqual(await readdir(dir), ['state.json']);
   });
 
-  it('tells an unenrolled directory and a foreign file apart from a valid state', async () => {
+  void it('tells an unenrolled directory and a foreign file apart from a valid state', async () => {
     const dir = join(root, 'invalid');
     await ensureStateDir(dir);
     assert.equal(await readState(dir), undefined);
@@ -85,7 +85,7 @@ describe('state file', async () => {
     await assert.rejects(readState(dir), /not valid JSON/);
   });
 
-  it('deletes the state, key included', async () => {
+  void it('deletes the state, key included', async () => {
     const dir = join(root, 'delete');
     await ensureStateDir(dir);
     await writeState(dir, sampleState());

@@ -22,7 +22,10 @@ export interface Runtime {
 }
 
 /** Opens the stores, migrates them to the latest schema, and builds the services on top. */
-export async function openRuntime(config: Pick<CustosConfig, 'storage' | 'regions' | 'regionMap'>, clock: Clock = systemClock): Promise<Runtime> {
+export async function openRuntime(
+  config: Pick<CustosConfig, 'storage' | 'regions' | 'regionMap'>,
+  clock: Clock = systemClock,
+): Promise<Runtime> {
   const storage = Storage.open(config.storage, config.regions);
   try {
     await storage.migrate();

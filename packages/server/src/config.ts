@@ -43,7 +43,10 @@ export class ConfigError extends Error {
 /** Parses `a=x,b=y` (used for region → URL and country → region maps in environment variables). */
 function parsePairs(text: string, what: string): Record<string, string> {
   const pairs: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new ConfigError(`${what}: "${part}" is not NAME=VALUE.`);
     pairs[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
@@ -76,38 +79,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   const filePath = overrides.configFile ?? env['CUSTOS_CONFIG'];
   const file: ConfigFile = filePath ? readConfigFile(filePath) : {};
 
-  const regions = (env['CUSTOS_REGIONS']?.split(',').map((r) => r.trim()).filter(Boolean) ?? file.regions ?? [...DEFAULT_REGIONS]).map((r) =>
-    r.toLowerCase(),
-  );
-  for (const r of regions) if (!/^[a-z][a-z0-9-]{0,30}$/.test(r)) throw new ConfigError(`Region name "${r}" must be lower-case letters, digits and dashes.`);
+  const regions = (
+    env['CUSTOS_REGIONS']
+      ?.split(',')
+      .map((r) => r.trim())
+      .filter(Boolean) ??
+    file.regions ?? [...DEFAULT_REGIONS]
+  ).map((r) => r.toLowerCase());
+  for (const r of regions)
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(r)) throw new ConfigError(`Region name "${r}" must be lower-case letters, digits and dashes.`);
   const overridden = { ...(file.countryRegions ?? {}), ...parsePairs(env['CUSTOS_COUNTRY_REGIONS'] ?? '', 'CUSTOS_COUNTRY_REGIONS') };
   const fallback = (env['CUSTOS_DEFAULT_REGION'] ?? file.defaultRegion ?? (regions.includes('us') ? 'us' : regions[0]))?.toLowerCase();
-  if (!fallback || !regions.includes(fallback)) throw new ConfigError(`The default region "${fallback ?? ''}" is not in the region list (${regions.join(', ')}).`);
+  if (!fallback || !regions.includes(fallback))
+    throw new ConfigError(`The default region "${fallback ?? ''}" is not in the region list (${regions.join(', ')}).`);
   for (const [country, region] of Object.entries(overridden)) {
-    if (!regions.includes(region)) throw new ConfigError(`Country ${country} maps to region "${region}", which is not in the region list (${regions.join(', ')}).`);
+    if (!regions.includes(region))
+      throw new ConfigError(`Country ${country} maps to region "${region}", which is not in the region list (${regions.join(', ')}).`);
   }
   // Countries whose default region this deployment does not run go to the fallback region.
   const countries: Record<string, string> = {};
-  for (const [country, region] of Object.entries(defaultCountryRegions())) countries[country] = regions.includes(region) ? region : fallback;
+  for (const [country, region] of Object.entries(defaultCountryRegions()))
+    countries[country] = regions.includes(region) ? region : fallback;
   for (const [country, region] of Object.entries(overridden)) countries[country.toUpperCase()] = region;
 
   const dataDir = resolve(overrides.dataDir ?? env['CUSTOS_DATA_DIR'] ?? file.dataDir ?? './data');
-  const kind = (env['CUSTOS_DATABASE'] ?? file.database?.kind ?? 'sqlite') as string;
+  const kind: string = env['CUSTOS_DATABASE'] ?? file.database?.kind ?? 'sqlite';
   let storage: StorageConfig;
   if (kind === 'sqlite') {
     storage = { kind: 'sqlite', dataDir };
   } else if (kind === 'postgres') {
     const directoryUrl = env['CUSTOS_DIRECTORY_DATABASE_URL'] ?? file.database?.directoryUrl;
-    const regionUrls = env['CUSTOS_REGION_DATABASE_URLS'] ? parsePairs(env['CUSTOS_REGION_DATABASE_URLS'], 'CUSTOS_REGION_DATABASE_URLS') : (file.database?.regionUrls ?? {});
-    if (!directoryUrl) throw new ConfigError('CUSTOS_DATABASE=postgres needs CUSTOS_DIRECTORY_DATABASE_URL (the global directory database).');
-    for (const r of regions) if (!regionUrls[r]) throw new ConfigError(`CUSTOS_DATABASE=postgres needs a database for region "${r}" in CUSTOS_REGION_DATABASE_URLS.`);
-    storage = { kind: 'postgres', directoryUrl, regionUrls, maxConnections: file.database?.maxConnections ?? Number(env['CUSTOS_DATABASE_MAX_CONNECTIONS'] ?? 10) };
+    const regionUrls = env['CUSTOS_REGION_DATABASE_URLS']
+      ? parsePairs(env['CUSTOS_REGION_DATABASE_URLS'], 'CUSTOS_REGION_DATABASE_URLS')
+      : (file.database?.regionUrls ?? {});
+    if (!directoryUrl)
+      throw new ConfigError('CUSTOS_DATABASE=postgres needs CUSTOS_DIRECTORY_DATABASE_URL (the global directory database).');
+    for (const r of regions)
+      if (!regionUrls[r])
+        throw new ConfigError(`CUSTOS_DATABASE=postgres needs a database for region "${r}" in CUSTOS_REGION_DATABASE_URLS.`);
+    storage = {
+      kind: 'postgres',
+      directoryUrl,
+      regionUrls,
+      maxConnections: file.database?.maxConnections ?? Number(env['CUSTOS_DATABASE_MAX_CONNECTIONS'] ?? 10),
+    };
   } else {
     throw new ConfigError(`CUSTOS_DATABASE must be "sqlite" or "postgres", not "${kind}".`);
   }
 
   const bodyLimitBytes = Number(env['CUSTOS_BODY_LIMIT_BYTES'] ?? file.bodyLimitBytes ?? 8 * 1024 * 1024);
-  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new ConfigError('CUSTOS_BODY_LIMIT_BYTES must be a whole number of at least 1024.');
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024)
+    throw new ConfigError('CUSTOS_BODY_LIMIT_BYTES must be a whole number of at least 1024.');
 
   return {
     port: parsePort(overrides.port ?? env['PORT'] ?? file.port ?? 8080, 'PORT'),

@@ -79,7 +79,9 @@ export const DeviceListQuery = Type.Object(
     status: Type.Optional(StringEnum(['active', 'retired'] as const)),
     lastCheckInAfter: Type.Optional(Timestamp),
     lastCheckInBefore: Type.Optional(Timestamp),
-    search: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Matches device name (substring) or serial number (exact).' })),
+    search: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 256, description: 'Matches device name (substring) or serial number (exact).' }),
+    ),
     sort: Type.Optional(StringEnum(DEVICE_SORT_FIELDS)),
     order: Type.Optional(StringEnum(['asc', 'desc'] as const)),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),

@@ -174,7 +174,13 @@ export const SERVICE_FIELDS: readonly CatalogField[] = [
   service('complianceState', 'Compliance state', 'policy-state', 'string', 'Decides whether the device can reach company resources.'),
   service('lastCheckInAt', 'Last check-in', 'policy-state', 'timestamp', 'Shows whether the device is still in contact.'),
   service('enrolledAt', 'Enrollment date', 'admin', 'timestamp', 'Shows when the device joined management.'),
-  service('consentStatementVersion', 'Accepted privacy statement', 'admin', 'string', 'Records which privacy statement you accepted, and when.'),
+  service(
+    'consentStatementVersion',
+    'Accepted privacy statement',
+    'admin',
+    'string',
+    'Records which privacy statement you accepted, and when.',
+  ),
   service('userEmail', 'Email address', 'account', 'string', 'Signs you in and sends you notices about your devices.', {
     sensitivity: 'sensitive',
     retention: WHILE_ACCOUNT,
@@ -242,6 +248,7 @@ export function appInventoryScope(ownership: Ownership, platform: Platform, appL
 export function appInventoryScopeReason(ownership: Ownership, platform: Platform, appListPolicyApplies: boolean): string {
   if (ownership === 'corporate') return 'All installed apps, because this device is owned by your organization.';
   if (platform === 'macos') return 'All installed apps, because macOS reports the full app list for every Mac.';
-  if (appListPolicyApplies) return 'All installed apps, because a compliance policy assigned to this device checks for allowed or blocked apps.';
+  if (appListPolicyApplies)
+    return 'All installed apps, because a compliance policy assigned to this device checks for allowed or blocked apps.';
   return 'Only the apps your organization installed through Custos; your own apps are never collected.';
 }

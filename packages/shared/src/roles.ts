@@ -29,7 +29,15 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-const READ_ONLY: Permission[] = ['devices.read', 'enrollment.read', 'policies.read', 'apps.read', 'users.read', 'roles.read', 'tenant.read'];
+const READ_ONLY: Permission[] = [
+  'devices.read',
+  'enrollment.read',
+  'policies.read',
+  'apps.read',
+  'users.read',
+  'roles.read',
+  'tenant.read',
+];
 
 export const BUILT_IN_ROLES = {
   'Tenant Administrator': [...PERMISSIONS],

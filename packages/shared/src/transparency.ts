@@ -12,7 +12,11 @@ export interface CollectionStatement {
   neverCollected: string[];
 }
 
-export function describeCollection(ownership: Ownership, platform: Platform | undefined, appListPolicyApplies: boolean): CollectionStatement {
+export function describeCollection(
+  ownership: Ownership,
+  platform: Platform | undefined,
+  appListPolicyApplies: boolean,
+): CollectionStatement {
   const collected = HARDWARE_FIELDS.filter((f) => platform === undefined || f.platforms.includes(platform)).map((f) => ({
     name: f.name,
     label: f.label,

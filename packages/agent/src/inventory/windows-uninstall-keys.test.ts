@@ -40,17 +40,17 @@ const SAMPLE = [
   '',
 ].join('\r\n');
 
-describe('parseUninstallKeys', () => {
+void describe('parseUninstallKeys', () => {
   const apps = parseUninstallKeys(SAMPLE);
 
-  it('lists the programs "Apps & features" shows, keyed by their registry key name', () => {
+  void it('lists the programs "Apps & features" shows, keyed by their registry key name', () => {
     assert.deepEqual(
       apps.map((a) => a.appId),
       ['7-Zip', '{A1B2C3D4-0000-1111-2222-333344445555}'],
     );
   });
 
-  it('maps DisplayName, DisplayVersion, InstallLocation and EstimatedSize (KiB) into bytes', () => {
+  void it('maps DisplayName, DisplayVersion, InstallLocation and EstimatedSize (KiB) into bytes', () => {
     assert.deepEqual(apps[0], {
       name: '7-Zip 23.01 (x64)',
       version: '23.01',
@@ -61,7 +61,7 @@ describe('parseUninstallKeys', () => {
     });
   });
 
-  it('reports a missing size as null and reads expandable strings', () => {
+  void it('reports a missing size as null and reads expandable strings', () => {
     assert.equal(apps[1]?.sizeBytes, null);
     assert.equal(apps[1]?.name, 'Contoso VPN Client');
     assert.equal(apps[1]?.installLocation, 'C:\\Program Files\\Contoso\\VPN');

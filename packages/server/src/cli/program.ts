@@ -62,9 +62,12 @@ export function buildProgram(): Command {
     .option('--demo', 'create a demo tenant (once) and print its credentials')
     .action(async (options: { port?: string; host?: string; demo?: boolean }, command: Command) => {
       const globals = command.optsWithGlobals<GlobalOptions>();
-      await serve(loadConfig(process.env, { configFile: globals.config, dataDir: globals.dataDir, port: options.port, host: options.host }), {
-        demo: options.demo ?? false,
-      });
+      await serve(
+        loadConfig(process.env, { configFile: globals.config, dataDir: globals.dataDir, port: options.port, host: options.host }),
+        {
+          demo: options.demo ?? false,
+        },
+      );
     });
 
   program
@@ -89,7 +92,7 @@ export function buildProgram(): Command {
   const tenant = program.command('tenant').description('Create and inspect tenants (organizations)');
   tenant
     .command('create')
-    .description("Create a tenant; its country fixes the region that will hold all of its data")
+    .description('Create a tenant; its country fixes the region that will hold all of its data')
     .requiredOption('--name <name>', 'organization name')
     .requiredOption('--country <code>', 'ISO 3166-1 alpha-2 country code, e.g. GB, DE, US')
     .option('--admin-email <email>', "the first administrator's email (also the default support contact)")
@@ -98,7 +101,14 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(
       async (
-        options: { name: string; country: string; adminEmail?: string; privacyStatementUrl?: string; supportContact?: string; json?: boolean },
+        options: {
+          name: string;
+          country: string;
+          adminEmail?: string;
+          privacyStatementUrl?: string;
+          supportContact?: string;
+          json?: boolean;
+        },
         command: Command,
       ) => {
         await withRuntime(command, async ({ services }) => {
@@ -109,12 +119,15 @@ export function buildProgram(): Command {
             privacyStatementUrl: options.privacyStatementUrl,
             supportContact: options.supportContact,
           });
-          print(options.json ?? false, { tenantId: t.id, name: t.name, country: settings.country, region: t.region, subscriptionState: t.subscriptionState }, () =>
-            [
-              `Created tenant ${t.name} (${t.id}) in region ${t.region}.`,
-              `Next: npx custos token create --tenant ${t.id} --role "Tenant Administrator"`,
-              `      npx custos enrollment-token create --tenant ${t.id} --ownership corporate`,
-            ].join('\n'),
+          print(
+            options.json ?? false,
+            { tenantId: t.id, name: t.name, country: settings.country, region: t.region, subscriptionState: t.subscriptionState },
+            () =>
+              [
+                `Created tenant ${t.name} (${t.id}) in region ${t.region}.`,
+                `Next: npx custos token create --tenant ${t.id} --role "Tenant Administrator"`,
+                `      npx custos enrollment-token create --tenant ${t.id} --ownership corporate`,
+              ].join('\n'),
           );
         });
       },
@@ -126,9 +139,17 @@ export function buildProgram(): Command {
     .action(async (options: { json?: boolean }, command: Command) => {
       await withRuntime(command, async ({ services }) => {
         const tenants = await services.tenants.list();
-        const items = tenants.map((t) => ({ tenantId: t.id, name: t.name, region: t.region, subscriptionState: t.subscriptionState, createdAt: new Date(t.createdAt).toISOString() }));
+        const items = tenants.map((t) => ({
+          tenantId: t.id,
+          name: t.name,
+          region: t.region,
+          subscriptionState: t.subscriptionState,
+          createdAt: new Date(t.createdAt).toISOString(),
+        }));
         print(options.json ?? false, { items }, () =>
-          items.length === 0 ? 'No tenants yet. Create one with: npx custos tenant create --name NAME --country CC --admin-email EMAIL' : items.map((t) => `${t.tenantId}  ${t.region.padEnd(5)} ${t.subscriptionState.padEnd(10)} ${t.name}`).join('\n'),
+          items.length === 0
+            ? 'No tenants yet. Create one with: npx custos tenant create --name NAME --country CC --admin-email EMAIL'
+            : items.map((t) => `${t.tenantId}  ${t.region.padEnd(5)} ${t.subscriptionState.padEnd(10)} ${t.name}`).join('\n'),
         );
       });
     });
@@ -176,7 +197,11 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON')
     .action(async (options: { tenant: string; role: string; name?: string; expiresInDays?: number; json?: boolean }, command: Command) => {
       await withRuntime(command, async ({ services }) => {
-        const { token, record } = await services.apiTokens.create(CLI_ACTOR, options.tenant, { role: options.role, name: options.name, expiresInDays: options.expiresInDays });
+        const { token, record } = await services.apiTokens.create(CLI_ACTOR, options.tenant, {
+          role: options.role,
+          name: options.name,
+          expiresInDays: options.expiresInDays,
+        });
         print(options.json ?? false, { token, id: record.id, role: record.role, expiresAt: new Date(record.expiresAt).toISOString() }, () =>
           [`${token}`, `(shown once; role ${record.role}; expires ${new Date(record.expiresAt).toISOString()})`].join('\n'),
         );
@@ -189,7 +214,9 @@ export function buildProgram(): Command {
     .command('create')
     .description('Create an enrollment token; it is shown once and stored hashed')
     .requiredOption('--tenant <id>', 'tenant id')
-    .addOption(new Option('--ownership <ownership>', 'who owns the devices that enroll with it').choices([...OWNERSHIPS]).makeOptionMandatory())
+    .addOption(
+      new Option('--ownership <ownership>', 'who owns the devices that enroll with it').choices([...OWNERSHIPS]).makeOptionMandatory(),
+    )
     .option('--expires-in-hours <hours>', 'lifetime in hours (default 168)', positiveInt)
     .option('--max-uses <n>', 'how many devices may enroll with it (default unlimited)', positiveInt)
     .option('--platforms <list>', `comma-separated allow-list of ${PLATFORMS.join(', ')}`, platformList)
@@ -223,7 +250,11 @@ export function buildProgram(): Command {
             description: options.description,
           });
           print(options.json ?? false, { token, ...toEnrollmentTokenDto(record) }, () =>
-            [`${token}`, `(shown once; ${record.ownership}; expires ${new Date(record.expiresAt).toISOString()})`, `Enroll: npx custos-agent enroll --server URL --token ${token} --state-dir DIR`].join('\n'),
+            [
+              `${token}`,
+              `(shown once; ${record.ownership}; expires ${new Date(record.expiresAt).toISOString()})`,
+              `Enroll: npx custos-agent enroll --server URL --token ${token} --state-dir DIR`,
+            ].join('\n'),
           );
         });
       },
@@ -254,7 +285,11 @@ export async function runCli(argv: string[]): Promise<number> {
     const code = (error as { code?: string; exitCode?: number }).code;
     if (code?.startsWith('commander.')) {
       const exitCode = (error as { exitCode?: number }).exitCode ?? 2;
-      return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : exitCode === 1 ? 2 : exitCode;
+      return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help'
+        ? 0
+        : exitCode === 1
+          ? 2
+          : exitCode;
     }
     process.stderr.write(`custos: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;

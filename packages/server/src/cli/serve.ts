@@ -12,8 +12,14 @@ async function firstStartMessage(runtime: Runtime, baseUrl: string, demo: boolea
   const tenants = await runtime.services.tenants.list();
   if (demo) {
     const existing = tenants.find((t) => t.name === DEMO_TENANT_NAME);
-    const tenant = existing ?? (await runtime.services.tenants.create({ name: DEMO_TENANT_NAME, country: 'GB', adminEmail: 'admin@demo.example' })).tenant;
-    const { token } = await runtime.services.apiTokens.create(CLI_ACTOR, tenant.id, { role: 'Tenant Administrator', name: 'demo admin', expiresInDays: 30 });
+    const tenant =
+      existing ??
+      (await runtime.services.tenants.create({ name: DEMO_TENANT_NAME, country: 'GB', adminEmail: 'admin@demo.example' })).tenant;
+    const { token } = await runtime.services.apiTokens.create(CLI_ACTOR, tenant.id, {
+      role: 'Tenant Administrator',
+      name: 'demo admin',
+      expiresInDays: 30,
+    });
     const enrollment = await runtime.services.enrollment.createToken(CLI_ACTOR, tenant.id, { ownership: 'corporate', description: 'demo' });
     return [
       `Demo tenant "${DEMO_TENANT_NAME}" (${tenant.id}, region ${tenant.region}) ${existing ? 'reused' : 'created'}.`,
@@ -34,7 +40,12 @@ async function firstStartMessage(runtime: Runtime, baseUrl: string, demo: boolea
 
 export async function serve(config: CustosConfig, options: { demo: boolean }): Promise<void> {
   const runtime = await openRuntime(config);
-  const app = await buildApp({ services: runtime.services, logger: loggerOptions(config.logLevel), bodyLimit: config.bodyLimitBytes, trustProxy: config.trustProxy });
+  const app = await buildApp({
+    services: runtime.services,
+    logger: loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+  });
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

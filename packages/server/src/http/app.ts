@@ -42,12 +42,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       info: {
         title: 'Custos API',
         version: '1',
-        description: 'Device and app management that proves how it treats the data it holds. Errors are RFC 9457 problem+json with a stable `code`.',
+        description:
+          'Device and app management that proves how it treats the data it holds. Errors are RFC 9457 problem+json with a stable `code`.',
       },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An API token from `custos token create`.' },
-          deviceSession: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'CustosDevice session MAC (docs/decisions/0001-device-authentication.md).' },
+          deviceSession: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'Authorization',
+            description: 'CustosDevice session MAC (docs/decisions/0001-device-authentication.md).',
+          },
         },
       },
     },

@@ -136,7 +136,10 @@ for (const { name, create } of BACKENDS) {
       assert.equal(body.errors.find((e: { field: string }) => e.field === 'hardware.gpsLocation').category, 'location');
       const afterRefusal = (await h.app.inject({ url: `/api/v1/devices/${device.id}`, headers: admin(gb.adminToken) })).json();
       assert.deepEqual(afterRefusal, before, 'the stored device did not change at all, not even its check-in time');
-      const wrongType = await device.checkIn({ inventoryDigest: 'bad', inventory: { hardware: { encrypted: 'yes', totalStorageBytes: -1 }, apps: [] } });
+      const wrongType = await device.checkIn({
+        inventoryDigest: 'bad',
+        inventory: { hardware: { encrypted: 'yes', totalStorageBytes: -1 }, apps: [] },
+      });
       assert.equal(wrongType.res.statusCode, 422);
       assert.equal(wrongType.res.json().errors.length, 2);
       const platformExtra = await device.checkIn({ inventoryDigest: 'bad', inventory: { hardware: { imei: '123' }, apps: [] } });
@@ -154,14 +157,20 @@ for (const { name, create } of BACKENDS) {
       const body = '{}';
       const headers = device.signedHeaders('POST', '/api/v1/agent/session', body);
       assert.equal((await h.app.inject({ method: 'POST', url: '/api/v1/agent/session', payload: body, headers })).statusCode, 200);
-      assert.equal((await h.app.inject({ method: 'POST', url: '/api/v1/agent/session', payload: body, headers })).json().code, 'device-request-replayed');
+      assert.equal(
+        (await h.app.inject({ method: 'POST', url: '/api/v1/agent/session', payload: body, headers })).json().code,
+        'device-request-replayed',
+      );
       // Tampering with the body breaks the MAC.
       const tampered = device.macHeaders('POST', '/api/v1/agent/checkin', '{"inventoryDigest":"a"}');
       const t = await h.app.inject({ method: 'POST', url: '/api/v1/agent/checkin', payload: '{"inventoryDigest":"b"}', headers: tampered });
       assert.equal(t.json().code, 'device-auth-failed');
       // A signature from the past is refused.
       const old = device.signedHeaders('POST', '/api/v1/agent/session', body, ++device.seq, Date.now() - 3_600_000);
-      assert.equal((await h.app.inject({ method: 'POST', url: '/api/v1/agent/session', payload: body, headers: old })).json().code, 'device-auth-failed');
+      assert.equal(
+        (await h.app.inject({ method: 'POST', url: '/api/v1/agent/session', payload: body, headers: old })).json().code,
+        'device-auth-failed',
+      );
     });
 
     test('retiring a device revokes its credential at once', async () => {
@@ -191,7 +200,11 @@ for (const { name, create } of BACKENDS) {
       await TestDevice.enroll(h.app, once.token);
       const { csr } = await makeCsr();
       const enroll = (token: string, platform = 'linux') =>
-        h.app.inject({ method: 'POST', url: '/api/v1/enroll', payload: { token, csr, platform, consent: { privacyStatementVersion: '1', method: 'unattended' } } });
+        h.app.inject({
+          method: 'POST',
+          url: '/api/v1/enroll',
+          payload: { token, csr, platform, consent: { privacyStatementVersion: '1', method: 'unattended' } },
+        });
       assert.equal((await enroll(once.token)).json().code, 'enrollment-token-exhausted');
       const windowsOnly = await svc.createToken(SYSTEM, gb.tenantId, { ownership: 'corporate', platforms: ['windows'] });
       assert.equal((await enroll(windowsOnly.token)).json().code, 'enrollment-platform-not-allowed');
@@ -204,7 +217,12 @@ for (const { name, create } of BACKENDS) {
       const badCsr = await h.app.inject({
         method: 'POST',
         url: '/api/v1/enroll',
-        payload: { token: revoked.token.replace('x', 'y'), csr: 'junk', platform: 'linux', consent: { privacyStatementVersion: '1', method: 'unattended' } },
+        payload: {
+          token: revoked.token.replace('x', 'y'),
+          csr: 'junk',
+          platform: 'linux',
+          consent: { privacyStatementVersion: '1', method: 'unattended' },
+        },
       });
       assert.ok([401, 403].includes(badCsr.statusCode));
       const fresh = await svc.createToken(SYSTEM, gb.tenantId, { ownership: 'corporate' });
@@ -252,13 +270,43 @@ for (const { name, create } of BACKENDS) {
     test('bad input gets a clear 4xx problem and never a 5xx', async () => {
       const token = admin(gb.adminToken);
       const cases = [
-        { method: 'POST' as const, url: '/api/v1/enroll', payload: '{not json', headers: { 'content-type': 'application/json' }, code: 'malformed-json' },
+        {
+          method: 'POST' as const,
+          url: '/api/v1/enroll',
+          payload: '{not json',
+          headers: { 'content-type': 'application/json' },
+          code: 'malformed-json',
+        },
         { method: 'POST' as const, url: '/api/v1/enroll', payload: { token: 5 }, code: 'validation-failed' },
-        { method: 'POST' as const, url: '/api/v1/enroll', payload: 'token=x', headers: { 'content-type': 'text/plain' }, code: 'unsupported-media-type' },
-        { method: 'POST' as const, url: '/api/v1/agent/checkin', payload: '{not json', headers: { 'content-type': 'application/json' }, code: 'malformed-json' },
+        {
+          method: 'POST' as const,
+          url: '/api/v1/enroll',
+          payload: 'token=x',
+          headers: { 'content-type': 'text/plain' },
+          code: 'unsupported-media-type',
+        },
+        {
+          method: 'POST' as const,
+          url: '/api/v1/agent/checkin',
+          payload: '{not json',
+          headers: { 'content-type': 'application/json' },
+          code: 'malformed-json',
+        },
         { method: 'POST' as const, url: '/api/v1/agent/checkin', payload: { inventoryDigest: 'x' }, code: 'device-auth-failed' },
-        { method: 'POST' as const, url: '/api/v1/agent/checkin', payload: 'x'.repeat(300 * 1024), headers: { 'content-type': 'application/json' }, code: 'payload-too-large' },
-        { method: 'POST' as const, url: '/api/v1/enroll', payload: JSON.stringify({ token: 'x'.repeat(300 * 1024) }), headers: { 'content-type': 'application/json' }, code: 'payload-too-large' },
+        {
+          method: 'POST' as const,
+          url: '/api/v1/agent/checkin',
+          payload: 'x'.repeat(300 * 1024),
+          headers: { 'content-type': 'application/json' },
+          code: 'payload-too-large',
+        },
+        {
+          method: 'POST' as const,
+          url: '/api/v1/enroll',
+          payload: JSON.stringify({ token: 'x'.repeat(300 * 1024) }),
+          headers: { 'content-type': 'application/json' },
+          code: 'payload-too-large',
+        },
         { method: 'GET' as const, url: '/api/v1/devices?limit=abc', headers: token, code: 'validation-failed' },
         { method: 'GET' as const, url: '/api/v1/devices?sort=nope', headers: token, code: 'validation-failed' },
         { method: 'GET' as const, url: '/api/v1/devices?bogus=1', headers: token, code: 'validation-failed' },
@@ -268,7 +316,13 @@ for (const { name, create } of BACKENDS) {
         { method: 'GET' as const, url: '/api/v1/devices', code: 'unauthenticated' },
         { method: 'GET' as const, url: '/api/v1/devices', headers: { authorization: 'Bearer custos_api_nope' }, code: 'unauthenticated' },
         { method: 'GET' as const, url: '/api/v1/nowhere', code: 'route-not-found' },
-        { method: 'POST' as const, url: '/api/v1/enrollment-tokens', payload: { ownership: 'stolen' }, headers: token, code: 'validation-failed' },
+        {
+          method: 'POST' as const,
+          url: '/api/v1/enrollment-tokens',
+          payload: { ownership: 'stolen' },
+          headers: token,
+          code: 'validation-failed',
+        },
         { method: 'GET' as const, url: '/api/v1/enroll/info', code: 'validation-failed' },
       ];
       for (const c of cases) {
@@ -288,7 +342,12 @@ for (const { name, create } of BACKENDS) {
       const del = await h.app.inject({ method: 'DELETE', url: `/api/v1/devices/${device.id}`, headers: admin(readOnly.token) });
       assert.equal(del.statusCode, 403);
       assert.equal(del.json().code, 'forbidden');
-      const mint = await h.app.inject({ method: 'POST', url: '/api/v1/enrollment-tokens', payload: { ownership: 'corporate' }, headers: admin(readOnly.token) });
+      const mint = await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/enrollment-tokens',
+        payload: { ownership: 'corporate' },
+        headers: admin(readOnly.token),
+      });
       assert.equal(mint.statusCode, 403);
       await h.runtime.services.apiTokens.revoke(SYSTEM, gb.tenantId, readOnly.record.id);
       assert.equal((await h.app.inject({ url: '/api/v1/devices', headers: admin(readOnly.token) })).statusCode, 401);
@@ -313,7 +372,11 @@ for (const { name, create } of BACKENDS) {
     });
 
     test('the device limit per user is enforced', async () => {
-      const limited = await h.runtime.services.enrollment.createToken(SYSTEM, gb.tenantId, { ownership: 'personal', userEmail: 'sam@example.com', deviceLimitPerUser: 1 });
+      const limited = await h.runtime.services.enrollment.createToken(SYSTEM, gb.tenantId, {
+        ownership: 'personal',
+        userEmail: 'sam@example.com',
+        deviceLimitPerUser: 1,
+      });
       await TestDevice.enroll(h.app, limited.token);
       await assert.rejects(TestDevice.enroll(h.app, limited.token), /enrollment-device-limit-reached/);
     });
@@ -322,8 +385,10 @@ for (const { name, create } of BACKENDS) {
       for (const region of TEST_REGIONS) {
         const db = h.runtime.storage.inspectRegionStore(region);
         for (const table of ['tenant_settings', 'tenant_ca', 'api_tokens', 'enrollment_tokens', 'devices', 'device_apps'] as const) {
-          if (region !== 'eu') assert.equal((await db.selectFrom(table).select('tenant_id').where('tenant_id', '=', gb.tenantId).execute()).length, 0);
-          if (region !== 'us') assert.equal((await db.selectFrom(table).select('tenant_id').where('tenant_id', '=', us.tenantId).execute()).length, 0);
+          if (region !== 'eu')
+            assert.equal((await db.selectFrom(table).select('tenant_id').where('tenant_id', '=', gb.tenantId).execute()).length, 0);
+          if (region !== 'us')
+            assert.equal((await db.selectFrom(table).select('tenant_id').where('tenant_id', '=', us.tenantId).execute()).length, 0);
         }
       }
     });

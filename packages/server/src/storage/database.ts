@@ -147,4 +147,3 @@ export interface RegionDatabase {
   devices: DeviceTable;
   device_apps: DeviceAppTable;
 }
-

@@ -58,7 +58,12 @@ for (const { name, create } of BACKENDS) {
       const reports = await h.runtime.storage.migrate();
       assert.ok(reports.every((r) => r.applied.length === 0));
       for (const region of TEST_REGIONS) {
-        const row = await h.runtime.storage.inspectRegionStore(region).selectFrom('store_meta').select('value').where('key', '=', 'region').executeTakeFirstOrThrow();
+        const row = await h.runtime.storage
+          .inspectRegionStore(region)
+          .selectFrom('store_meta')
+          .select('value')
+          .where('key', '=', 'region')
+          .executeTakeFirstOrThrow();
         assert.equal(row.value, region);
       }
     });
@@ -68,7 +73,10 @@ for (const { name, create } of BACKENDS) {
       const swapped =
         config.kind === 'sqlite'
           ? null
-          : { ...config, regionUrls: { ...config.regionUrls, eu: config.regionUrls['us'] as string, us: config.regionUrls['eu'] as string } };
+          : {
+              ...config,
+              regionUrls: { ...config.regionUrls, eu: config.regionUrls['us'] as string, us: config.regionUrls['eu'] as string },
+            };
       if (config.kind === 'sqlite') {
         // An operator copies the US store's file into place as region xx's store.
         const { copyFileSync } = await import('node:fs');
@@ -169,8 +177,22 @@ for (const { name, create } of BACKENDS) {
       const data = await h.runtime.services.tenants.data(t.tenantId);
       const d = device();
       await data.devices.insert(d);
-      const app = (key: string, version: string) => ({ key, name: key, version, appId: key, installLocation: null, sizeBytes: 10, managed: false });
-      await data.devices.replaceInventory(d.id, { deviceName: 'box', encrypted: true, totalStorageBytes: 2 ** 40 }, [app('a', '1'), app('b', '1')], 'd1', 5);
+      const app = (key: string, version: string) => ({
+        key,
+        name: key,
+        version,
+        appId: key,
+        installLocation: null,
+        sizeBytes: 10,
+        managed: false,
+      });
+      await data.devices.replaceInventory(
+        d.id,
+        { deviceName: 'box', encrypted: true, totalStorageBytes: 2 ** 40 },
+        [app('a', '1'), app('b', '1')],
+        'd1',
+        5,
+      );
       await data.devices.applyInventoryDelta(d.id, { encrypted: false }, [app('b', '2'), app('c', '1')], ['a'], 'd2', 6);
       const stored = await data.devices.get(d.id);
       assert.equal(stored?.hardware['deviceName'], 'box');
@@ -205,7 +227,10 @@ for (const { name, create } of BACKENDS) {
         createdAt: Date.now(),
         revokedAt: null,
       });
-      const results = await Promise.all([data.enrollmentTokens.consumeUse(tokenId, Date.now()), data.enrollmentTokens.consumeUse(tokenId, Date.now())]);
+      const results = await Promise.all([
+        data.enrollmentTokens.consumeUse(tokenId, Date.now()),
+        data.enrollmentTokens.consumeUse(tokenId, Date.now()),
+      ]);
       assert.deepEqual(results.sort(), [false, true]);
     });
 

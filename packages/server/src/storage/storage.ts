@@ -42,7 +42,7 @@ function staticProvider(migrations: Record<string, Migration>) {
 
 async function runMigrations(db: Kysely<unknown>, migrations: Record<string, Migration>, store: string): Promise<MigrationReport> {
   const { error, results } = await new Migrator({ db, provider: staticProvider(migrations) }).migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(`Migration of ${store} failed: ${String(error)}`);
+  if (error) throw error instanceof Error ? error : new Error(`Migration of ${store} failed: ${JSON.stringify(error)}`);
   return { store, applied: (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName) };
 }
 
@@ -113,7 +113,11 @@ export class Storage implements TenantDirectory {
     const reports = [await runMigrations(this.directory as Kysely<unknown>, globalMigrations, 'directory')];
     for (const [region, db] of this.regionStores) {
       reports.push(await runMigrations(db as Kysely<unknown>, regionMigrations, `region ${region}`));
-      await db.insertInto('store_meta').values({ key: 'region', value: region }).onConflict((oc) => oc.column('key').doNothing()).execute();
+      await db
+        .insertInto('store_meta')
+        .values({ key: 'region', value: region })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
     }
     await this.verifyRegionStores();
     await this.directory
@@ -140,7 +144,14 @@ export class Storage implements TenantDirectory {
   async insertTenant(t: Tenant): Promise<void> {
     await this.directory
       .insertInto('tenants')
-      .values({ id: t.id, name: t.name, region: t.region, subscription_state: t.subscriptionState, created_at: t.createdAt, purged_at: null })
+      .values({
+        id: t.id,
+        name: t.name,
+        region: t.region,
+        subscription_state: t.subscriptionState,
+        created_at: t.createdAt,
+        purged_at: null,
+      })
       .execute();
   }
 
@@ -149,7 +160,12 @@ export class Storage implements TenantDirectory {
   }
 
   async findTenant(id: string): Promise<Tenant | undefined> {
-    const row = await this.directory.selectFrom('tenants').selectAll().where('id', '=', id).where('purged_at', 'is', null).executeTakeFirst();
+    const row = await this.directory
+      .selectFrom('tenants')
+      .selectAll()
+      .where('id', '=', id)
+      .where('purged_at', 'is', null)
+      .executeTakeFirst();
     return row && toTenant(row);
   }
 

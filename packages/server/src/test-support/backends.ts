@@ -30,7 +30,11 @@ function withDatabase(url: string, database: string): string {
 
 export function sqliteBackend(): TestBackend {
   const dataDir = mkdtempSync(join(tmpdir(), 'custos-test-'));
-  return { name: 'sqlite', config: { kind: 'sqlite', dataDir }, dispose: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })) };
+  return {
+    name: 'sqlite',
+    config: { kind: 'sqlite', dataDir },
+    dispose: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })),
+  };
 }
 
 export async function postgresBackend(): Promise<TestBackend> {
@@ -40,7 +44,9 @@ export async function postgresBackend(): Promise<TestBackend> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL is required for the storage tests and is not reachable at ${TEST_PG_URL} (set CUSTOS_TEST_PG_URL): ${String(error)}`);
+    throw new Error(
+      `PostgreSQL is required for the storage tests and is not reachable at ${TEST_PG_URL} (set CUSTOS_TEST_PG_URL): ${String(error)}`,
+    );
   }
   try {
     for (const name of names) await admin.query(`create database ${name}`);

@@ -15,7 +15,10 @@ export interface Harness {
 }
 
 export async function startHarness(backend: TestBackend, clock: Clock = systemClock, bodyLimit?: number): Promise<Harness> {
-  const runtime = await openRuntime({ storage: backend.config, regions: TEST_REGIONS, regionMap: { countries: defaultCountryRegions(), fallback: 'us' } }, clock);
+  const runtime = await openRuntime(
+    { storage: backend.config, regions: TEST_REGIONS, regionMap: { countries: defaultCountryRegions(), fallback: 'us' } },
+    clock,
+  );
   const app = await buildApp({ services: runtime.services, bodyLimit });
   return {
     runtime,

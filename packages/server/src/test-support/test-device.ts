@@ -22,10 +22,26 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 export async function makeCsr(): Promise<{ csr: string; privateKey: KeyObject }> {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keys = {
-    privateKey: await webcrypto.subtle.importKey('pkcs8', privateKey.export({ format: 'der', type: 'pkcs8' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']),
-    publicKey: await webcrypto.subtle.importKey('spki', publicKey.export({ format: 'der', type: 'spki' }), { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']),
+    privateKey: await webcrypto.subtle.importKey(
+      'pkcs8',
+      privateKey.export({ format: 'der', type: 'pkcs8' }),
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['sign'],
+    ),
+    publicKey: await webcrypto.subtle.importKey(
+      'spki',
+      publicKey.export({ format: 'der', type: 'spki' }),
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['verify'],
+    ),
   };
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=test-device', keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: 'CN=test-device',
+    keys,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+  });
   return { csr: csr.toString('pem'), privateKey };
 }
 
@@ -60,14 +76,24 @@ export class TestDevice {
     const input = signatureInput({ method, path, seq, timestampMs: ts, bodySha256: b64(body) });
     const sig = sign('sha256', Buffer.from(input), { key: this.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
     return {
-      authorization: formatAuthorization(SIGNATURE_SCHEME, { device: `${this.enrollment.tenantId}/${this.enrollment.deviceId}`, seq, ts, sig }),
+      authorization: formatAuthorization(SIGNATURE_SCHEME, {
+        device: `${this.enrollment.tenantId}/${this.enrollment.deviceId}`,
+        seq,
+        ts,
+        sig,
+      }),
       'content-type': 'application/json',
     };
   }
 
   async startSession(): Promise<DeviceSession> {
     const body = '{}';
-    const res = await this.app.inject({ method: 'POST', url: '/api/v1/agent/session', payload: body, headers: this.signedHeaders('POST', '/api/v1/agent/session', body) });
+    const res = await this.app.inject({
+      method: 'POST',
+      url: '/api/v1/agent/session',
+      payload: body,
+      headers: this.signedHeaders('POST', '/api/v1/agent/session', body),
+    });
     if (res.statusCode !== 200) throw new Error(`session failed: ${res.statusCode} ${res.body}`);
     this.session = res.json<DeviceSession>();
     return this.session;
@@ -75,8 +101,13 @@ export class TestDevice {
 
   macHeaders(method: string, path: string, body: string, seq = ++this.seq): Record<string, string> {
     if (!this.session) throw new Error('no session');
-    const mac = createHmac('sha256', Buffer.from(this.session.sessionKey, 'base64url')).update(macInput({ method, path, seq, bodySha256: b64(body) })).digest('base64url');
-    return { authorization: formatAuthorization(SESSION_SCHEME, { session: this.session.sessionToken, seq, mac }), 'content-type': 'application/json' };
+    const mac = createHmac('sha256', Buffer.from(this.session.sessionKey, 'base64url'))
+      .update(macInput({ method, path, seq, bodySha256: b64(body) }))
+      .digest('base64url');
+    return {
+      authorization: formatAuthorization(SESSION_SCHEME, { session: this.session.sessionToken, seq, mac }),
+      'content-type': 'application/json',
+    };
   }
 
   /** A MAC'd POST; returns the response and the exact request, for replay tests. */

@@ -10,7 +10,15 @@
  * one atomic step.
  */
 import { createHash, createHmac, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import { macInput, parseAuthorization, SESSION_SCHEME, SIGNATURE_CLOCK_SKEW_MS, SIGNATURE_SCHEME, signatureInput, type DeviceSession } from '@custos/shared';
+import {
+  macInput,
+  parseAuthorization,
+  SESSION_SCHEME,
+  SIGNATURE_CLOCK_SKEW_MS,
+  SIGNATURE_SCHEME,
+  signatureInput,
+  type DeviceSession,
+} from '@custos/shared';
 import type { Clock } from '../clock.js';
 import { DomainError } from '../domain-error.js';
 import { constantTimeEqual } from '../secrets.js';
@@ -61,7 +69,8 @@ export class DeviceAuthenticator {
 
   async startSession(request: DeviceRequest): Promise<DeviceSession> {
     const auth = parseAuthorization(request.authorization);
-    if (!auth || auth.scheme !== SIGNATURE_SCHEME) throw authFailed(`Expected an Authorization header with the ${SIGNATURE_SCHEME} scheme.`);
+    if (!auth || auth.scheme !== SIGNATURE_SCHEME)
+      throw authFailed(`Expected an Authorization header with the ${SIGNATURE_SCHEME} scheme.`);
     const [tenantId, deviceId, extra] = (auth.params['device'] ?? '').split('/');
     const seq = parseSeq(auth.params['seq']);
     const ts = parseSeq(auth.params['ts']);
@@ -74,7 +83,13 @@ export class DeviceAuthenticator {
     const data = await this.tenantData(tenantId);
     const credential = await data.devices.findActiveCredential(deviceId);
     if (!credential) throw await this.rejection(data, deviceId);
-    const input = signatureInput({ method: request.method, path: request.path, seq, timestampMs: ts, bodySha256: bodyHash(request.rawBody) });
+    const input = signatureInput({
+      method: request.method,
+      path: request.path,
+      seq,
+      timestampMs: ts,
+      bodySha256: bodyHash(request.rawBody),
+    });
     const signature = Buffer.from(sig, 'base64url');
     if (!verify('sha256', Buffer.from(input), { key: this.publicKey(credential.publicKeySpki), dsaEncoding: 'ieee-p1363' }, signature)) {
       throw authFailed('The device signature does not verify.');
@@ -118,7 +133,8 @@ export class DeviceAuthenticator {
   private async rejection(data: TenantData, deviceId: string): Promise<DomainError> {
     const device = await data.devices.get(deviceId);
     if (!device) return authFailed('Unknown device.');
-    if (device.status !== 'active') return new DomainError('device-not-active', 'This device was retired; its credential is revoked. Enroll it again.');
+    if (device.status !== 'active')
+      return new DomainError('device-not-active', 'This device was retired; its credential is revoked. Enroll it again.');
     return new DomainError('device-request-replayed', 'The sequence number was already used; a request is never accepted twice.');
   }
 

@@ -21,22 +21,28 @@ const MAX_APP_KEY_LENGTH = 2048;
 type Upload = { kind: 'full'; doc: InventoryDocument } | { kind: 'delta'; delta: InventoryDelta } | { kind: 'none' };
 
 function refuse(issues: FieldIssue[]): DomainError {
-  return new DomainError('inventory-fields-refused', `Refused ${issues.length} field(s): ${issues.map((i) => i.field).join(', ')}. Nothing was stored.`, {
-    errors: issues,
-  });
+  return new DomainError(
+    'inventory-fields-refused',
+    `Refused ${issues.length} field(s): ${issues.map((i) => i.field).join(', ')}. Nothing was stored.`,
+    {
+      errors: issues,
+    },
+  );
 }
 
 /** Checks a delta's shape against the catalog, like a whole document. */
 function validateDelta(input: unknown): InventoryDelta {
   const issues: FieldIssue[] = [];
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw refuse([{ field: 'delta', reason: 'invalid-type', message: 'Expected an object.' }]);
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw refuse([{ field: 'delta', reason: 'invalid-type', message: 'Expected an object.' }]);
   const delta = input as Record<string, unknown>;
   for (const key of Object.keys(delta)) {
     if (!['baseDigest', 'hardware', 'upsertApps', 'removeApps'].includes(key)) {
       issues.push({ field: `delta.${key}`, reason: 'undeclared', message: `An inventory delta has no field "${key}".` });
     }
   }
-  if (typeof delta['baseDigest'] !== 'string') issues.push({ field: 'delta.baseDigest', reason: 'required', message: 'A delta names the digest it applies to.' });
+  if (typeof delta['baseDigest'] !== 'string')
+    issues.push({ field: 'delta.baseDigest', reason: 'required', message: 'A delta names the digest it applies to.' });
   if (delta['hardware'] !== undefined) validateHardware(delta['hardware'], 'delta.hardware', issues);
   if (delta['upsertApps'] !== undefined) validateApps(delta['upsertApps'], 'delta.upsertApps', issues);
   const remove = delta['removeApps'];
@@ -71,10 +77,19 @@ export class CheckInService {
           const issues: FieldIssue[] = [];
           validateHardware(upload.doc.hardware, 'hardware', issues, t.platform);
           if (issues.length > 0) throw refuse(issues);
-          await data.devices.replaceInventory(device.deviceId, upload.doc.hardware, appsToStore(upload.doc.apps, scopeOf(t)), body.inventoryDigest, now);
+          await data.devices.replaceInventory(
+            device.deviceId,
+            upload.doc.hardware,
+            appsToStore(upload.doc.apps, scopeOf(t)),
+            body.inventoryDigest,
+            now,
+          );
         } else {
           if (upload.delta.baseDigest !== t.inventoryDigest) {
-            throw new DomainError('inventory-base-mismatch', 'The delta was computed against an inventory the server does not hold; send the whole inventory.');
+            throw new DomainError(
+              'inventory-base-mismatch',
+              'The delta was computed against an inventory the server does not hold; send the whole inventory.',
+            );
           }
           const issues: FieldIssue[] = [];
           validateHardware(upload.delta.hardware ?? {}, 'delta.hardware', issues, t.platform);

@@ -1,4 +1,12 @@
-import type { AppRecord, ComplianceState, DeviceListQuery, HardwareInventory, ManagementChannel, Ownership, Platform } from '@custos/shared';
+import type {
+  AppRecord,
+  ComplianceState,
+  DeviceListQuery,
+  HardwareInventory,
+  ManagementChannel,
+  Ownership,
+  Platform,
+} from '@custos/shared';
 
 export interface DeviceRecord {
   id: string;
@@ -54,7 +62,14 @@ export interface DeviceStore {
    */
   recordRequest(id: string, seq: number, at: number, checkIn: boolean): Promise<CheckInTarget | undefined>;
   replaceInventory(id: string, hardware: HardwareInventory, apps: StoredApp[], digest: string, at: number): Promise<void>;
-  applyInventoryDelta(id: string, hardware: HardwareInventory, upsert: StoredApp[], removeKeys: string[], digest: string, at: number): Promise<void>;
+  applyInventoryDelta(
+    id: string,
+    hardware: HardwareInventory,
+    upsert: StoredApp[],
+    removeKeys: string[],
+    digest: string,
+    at: number,
+  ): Promise<void>;
   /** Marks the device retired: its credential stops working at once and its app inventory is deleted. */
   retire(id: string, at: number): Promise<boolean>;
 }

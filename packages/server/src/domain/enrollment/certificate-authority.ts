@@ -11,7 +11,12 @@ import type { CertificateAuthorityRecord } from '../tenants/tenant-stores.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-const RSA: webcrypto.RsaHashedKeyGenParams = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' };
+const RSA: webcrypto.RsaHashedKeyGenParams = {
+  name: 'RSASSA-PKCS1-v1_5',
+  modulusLength: 2048,
+  publicExponent: new Uint8Array([1, 0, 1]),
+  hash: 'SHA-256',
+};
 const DAY = 24 * 60 * 60 * 1000;
 /** Device certificates live two years; renewal before expiry comes with certificate rotation. */
 export const DEVICE_CERTIFICATE_DAYS = 730;
@@ -81,12 +86,14 @@ export async function issueDeviceCertificate(
   if (algorithm.name !== 'ECDSA' || algorithm.namedCurve !== 'P-256') {
     throw new DomainError('csr-invalid', 'The device key must be an ECDSA P-256 key.');
   }
-  if (!(await csr.verify())) throw new DomainError('csr-invalid', 'The CSR signature does not verify: it was not made with the key it carries.');
+  if (!(await csr.verify()))
+    throw new DomainError('csr-invalid', 'The CSR signature does not verify: it was not made with the key it carries.');
 
   const caCert = new x509.X509Certificate(ca.certificatePem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.privateKeyPkcs8), RSA, false, ['sign']);
   const serial = serialNumber();
-  const publicKey = await csr.publicKey.export();
+  // x509's typings name the DOM's CryptoKey, which a Node build does not declare.
+  const publicKey = (await csr.publicKey.export()) as unknown as webcrypto.CryptoKey;
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
     subject: `CN=${subject.deviceId}, OU=${subject.tenantId}, O=Custos managed device`,

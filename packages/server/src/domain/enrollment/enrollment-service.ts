@@ -34,7 +34,11 @@ export class EnrollmentService {
     private readonly clock: Clock,
   ) {}
 
-  async createToken(actor: Actor, tenantId: string, input: EnrollmentTokenCreate): Promise<{ token: string; record: EnrollmentTokenRecord }> {
+  async createToken(
+    actor: Actor,
+    tenantId: string,
+    input: EnrollmentTokenCreate,
+  ): Promise<{ token: string; record: EnrollmentTokenRecord }> {
     authorize(actor, 'enrollment.write', { tenantId });
     const data = await this.tenants.data(tenantId);
     const now = this.clock.now();
@@ -84,7 +88,10 @@ export class EnrollmentService {
   async enroll(request: EnrollRequest): Promise<EnrollResponse> {
     const { tenant, data, token } = await this.usableToken(request.token);
     if (token.platforms && !token.platforms.includes(request.platform)) {
-      throw new DomainError('enrollment-platform-not-allowed', `This token enrolls ${token.platforms.join(', ')} devices, not ${request.platform}.`);
+      throw new DomainError(
+        'enrollment-platform-not-allowed',
+        `This token enrolls ${token.platforms.join(', ')} devices, not ${request.platform}.`,
+      );
     }
     const settings = await this.tenants.settings(tenant.id);
     if (request.consent.privacyStatementVersion !== settings.privacyStatement.version) {
@@ -93,7 +100,10 @@ export class EnrollmentService {
       });
     }
     if (token.userEmail && (await data.devices.countActiveForUser(token.userEmail)) >= token.deviceLimitPerUser) {
-      throw new DomainError('enrollment-device-limit-reached', `${token.userEmail} already has ${token.deviceLimitPerUser} enrolled devices.`);
+      throw new DomainError(
+        'enrollment-device-limit-reached',
+        `${token.userEmail} already has ${token.deviceLimitPerUser} enrolled devices.`,
+      );
     }
     const ca = await data.certificateAuthority.get();
     if (!ca) throw new Error(`Tenant ${tenant.id} has no certificate authority.`);
@@ -161,8 +171,10 @@ export class EnrollmentService {
     const token = await data.enrollmentTokens.findBySecretHash(hashSecret(secret));
     if (!token) throw invalid;
     const now = this.clock.now();
-    if (token.revokedAt !== null) throw new DomainError('enrollment-token-revoked', 'The enrollment token was revoked. Ask IT for a new one.');
-    if (token.expiresAt <= now) throw new DomainError('enrollment-token-expired', 'The enrollment token has expired. Ask IT for a new one.');
+    if (token.revokedAt !== null)
+      throw new DomainError('enrollment-token-revoked', 'The enrollment token was revoked. Ask IT for a new one.');
+    if (token.expiresAt <= now)
+      throw new DomainError('enrollment-token-expired', 'The enrollment token has expired. Ask IT for a new one.');
     if (token.maxUses !== null && token.uses >= token.maxUses) {
       throw new DomainError('enrollment-token-exhausted', 'The enrollment token has been used as many times as allowed.');
     }

@@ -35,7 +35,8 @@ export class TenantService {
     const name = input.name.trim();
     if (name.length === 0 || name.length > 200) throw new DomainError('validation-failed', 'The tenant name must be 1 to 200 characters.');
     const country = input.country.trim().toUpperCase();
-    if (!isCountryCode(country)) throw new DomainError('validation-failed', `"${input.country}" is not an ISO 3166-1 alpha-2 country code.`);
+    if (!isCountryCode(country))
+      throw new DomainError('validation-failed', `"${input.country}" is not an ISO 3166-1 alpha-2 country code.`);
     if (input.adminEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(input.adminEmail)) {
       throw new DomainError('validation-failed', `"${input.adminEmail}" is not an email address.`);
     }

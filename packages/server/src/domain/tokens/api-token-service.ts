@@ -26,7 +26,10 @@ export class ApiTokenService {
   async create(actor: Actor, tenantId: string, input: { role: string; name?: string; expiresInDays?: number }): Promise<CreatedApiToken> {
     authorize(actor, 'tokens.write', { tenantId });
     if (!isBuiltInRole(input.role)) {
-      throw new DomainError('validation-failed', `Unknown role "${input.role}". Built-in roles: ${Object.keys(BUILT_IN_ROLES).join(', ')}.`);
+      throw new DomainError(
+        'validation-failed',
+        `Unknown role "${input.role}". Built-in roles: ${Object.keys(BUILT_IN_ROLES).join(', ')}.`,
+      );
     }
     const days = input.expiresInDays ?? DEFAULT_TOKEN_DAYS;
     if (!Number.isInteger(days) || days < 1 || days > MAX_TOKEN_DAYS) {
@@ -76,7 +79,8 @@ export class ApiTokenService {
       else throw error;
     }
     const now = this.clock.now();
-    if (!record || record.revokedAt !== null || record.expiresAt <= now) throw new DomainError('unauthenticated', 'The bearer token is not valid.');
+    if (!record || record.revokedAt !== null || record.expiresAt <= now)
+      throw new DomainError('unauthenticated', 'The bearer token is not valid.');
     return { type: 'apiToken', id: record.id, name: record.name, tenantId, role: record.role, permissions: permissionsOfRole(record.role) };
   }
 }

@@ -26,7 +26,15 @@ export function sendProblem(
   retryAfterSeconds?: number,
 ): FastifyReply {
   const { status, title } = ERROR_CATALOGUE[code];
-  const body: Problem = { type: problemType(code), code, title, status, ...(detail ? { detail } : {}), instance: request.url.split('?')[0], ...extensions };
+  const body: Problem = {
+    type: problemType(code),
+    code,
+    title,
+    status,
+    ...(detail ? { detail } : {}),
+    instance: request.url.split('?')[0],
+    ...extensions,
+  };
   if (retryAfterSeconds !== undefined || status === 429 || status === 503) reply.header('retry-after', String(retryAfterSeconds ?? 5));
   return reply.code(status).type('application/problem+json').send(body);
 }
@@ -53,13 +61,22 @@ export const problemDetails = fp(
       if (mapped) return sendProblem(reply, request, mapped, error.message);
       if (error instanceof SyntaxError) return sendProblem(reply, request, 'malformed-json', error.message);
       if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
-        const code: ErrorCode = error.statusCode === 413 ? 'payload-too-large' : error.statusCode === 415 ? 'unsupported-media-type' : error.statusCode === 405 ? 'method-not-allowed' : 'validation-failed';
+        const code: ErrorCode =
+          error.statusCode === 413
+            ? 'payload-too-large'
+            : error.statusCode === 415
+              ? 'unsupported-media-type'
+              : error.statusCode === 405
+                ? 'method-not-allowed'
+                : 'validation-failed';
         return sendProblem(reply, request, code, error.message);
       }
       request.log.error({ err: error }, 'unhandled error');
       return sendProblem(reply, request, 'internal-error', 'The error was logged with this request id.', { requestId: request.id });
     });
-    app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 'route-not-found', `${request.method} ${request.url.split('?')[0]} does not exist.`));
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, request, 'route-not-found', `${request.method} ${request.url.split('?')[0]} does not exist.`),
+    );
     done();
   },
   { name: 'problem-details' },

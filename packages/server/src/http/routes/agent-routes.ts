@@ -21,10 +21,18 @@ const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409
 const security = [{ deviceSession: [] }];
 
 function deviceRequest(request: FastifyRequest): DeviceRequest {
-  return { method: request.method, path: request.url, authorization: request.headers.authorization, rawBody: request.rawBody ?? Buffer.alloc(0) };
+  return {
+    method: request.method,
+    path: request.url,
+    authorization: request.headers.authorization,
+    rawBody: request.rawBody ?? Buffer.alloc(0),
+  };
 }
 
-export const agentRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; bodyLimit: number }> = async (app, { services, bodyLimit }) => {
+export const agentRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; bodyLimit: number }> = async (
+  app,
+  { services, bodyLimit },
+) => {
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
@@ -50,7 +58,15 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; bod
 
   app.post(
     '/api/v1/agent/checkin',
-    { schema: { tags: ['device protocol'], summary: 'Check in, with the inventory when it changed', security, body: CheckInRequestSchema, response: { 200: CheckInResponseSchema, ...errors } } },
+    {
+      schema: {
+        tags: ['device protocol'],
+        summary: 'Check in, with the inventory when it changed',
+        security,
+        body: CheckInRequestSchema,
+        response: { 200: CheckInResponseSchema, ...errors },
+      },
+    },
     async (request) => services.checkIn.checkIn(await services.deviceAuth.authenticate(deviceRequest(request)), request.body),
   );
 

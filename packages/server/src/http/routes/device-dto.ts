@@ -48,12 +48,23 @@ export function toDeviceDto(tenantId: string, d: DeviceRecord): Device {
     lastCheckInAt: isoOrNull(d.lastCheckInAt),
     enrolledAt: iso(d.enrolledAt),
     retiredAt: isoOrNull(d.retiredAt),
-    consent: { privacyStatementVersion: d.consent.privacyStatementVersion, acceptedAt: iso(d.consent.acceptedAt), method: d.consent.method },
+    consent: {
+      privacyStatementVersion: d.consent.privacyStatementVersion,
+      acceptedAt: iso(d.consent.acceptedAt),
+      method: d.consent.method,
+    },
   };
 }
 
 export function toAppDto(a: StoredApp): App {
-  return { name: a.name, version: a.version, appId: a.appId, installLocation: a.installLocation, sizeBytes: a.sizeBytes, managed: a.managed ?? false };
+  return {
+    name: a.name,
+    version: a.version,
+    appId: a.appId,
+    installLocation: a.installLocation,
+    sizeBytes: a.sizeBytes,
+    managed: a.managed ?? false,
+  };
 }
 
 export function toEnrollmentTokenDto(t: EnrollmentTokenRecord): EnrollmentToken {

@@ -9,7 +9,14 @@ const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404
 export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   app.get(
     '/api/v1/devices',
-    { schema: { tags: ['devices'], summary: 'List devices (filter, search, sort, cursor paging)', querystring: DeviceListQuery, response: { 200: DeviceListSchema, ...errors } } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'List devices (filter, search, sort, cursor paging)',
+        querystring: DeviceListQuery,
+        response: { 200: DeviceListSchema, ...errors },
+      },
+    },
     async (request) => {
       const tenantId = actorTenant(request);
       const page = await services.devices.list(request.actor, tenantId, request.query);
@@ -28,7 +35,14 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
 
   app.get(
     '/api/v1/devices/:id/apps',
-    { schema: { tags: ['devices'], summary: "A device's app inventory", params: DeviceIdParams, response: { 200: AppListSchema, ...errors } } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: "A device's app inventory",
+        params: DeviceIdParams,
+        response: { 200: AppListSchema, ...errors },
+      },
+    },
     async (request) => {
       const tenantId = actorTenant(request);
       const { device, apps } = await services.devices.apps(request.actor, tenantId, request.params.id);
@@ -38,7 +52,14 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
 
   app.delete(
     '/api/v1/devices/:id',
-    { schema: { tags: ['devices'], summary: 'Retire the device record and revoke its credential', params: DeviceIdParams, response: { 200: DeviceSchema, ...errors } } },
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Retire the device record and revoke its credential',
+        params: DeviceIdParams,
+        response: { 200: DeviceSchema, ...errors },
+      },
+    },
     async (request) => {
       const tenantId = actorTenant(request);
       return toDeviceDto(tenantId, await services.devices.retire(request.actor, tenantId, request.params.id));

@@ -20,7 +20,14 @@ const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404
 export const enrollmentAdminRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   app.post(
     '/api/v1/enrollment-tokens',
-    { schema: { tags: ['enrollment'], summary: 'Create an enrollment token (shown once)', body: EnrollmentTokenCreateSchema, response: { 201: EnrollmentTokenCreatedSchema, ...errors } } },
+    {
+      schema: {
+        tags: ['enrollment'],
+        summary: 'Create an enrollment token (shown once)',
+        body: EnrollmentTokenCreateSchema,
+        response: { 201: EnrollmentTokenCreatedSchema, ...errors },
+      },
+    },
     async (request, reply) => {
       const { token, record } = await services.enrollment.createToken(request.actor, actorTenant(request), request.body);
       return reply.code(201).send({ ...toEnrollmentTokenDto(record), token });
@@ -28,12 +35,25 @@ export const enrollmentAdminRoutes: FastifyPluginAsyncTypebox<{ services: AppSer
   );
   app.get(
     '/api/v1/enrollment-tokens',
-    { schema: { tags: ['enrollment'], summary: 'List enrollment tokens', response: { 200: Type.Object({ items: Type.Array(EnrollmentTokenSchema) }), ...errors } } },
+    {
+      schema: {
+        tags: ['enrollment'],
+        summary: 'List enrollment tokens',
+        response: { 200: Type.Object({ items: Type.Array(EnrollmentTokenSchema) }), ...errors },
+      },
+    },
     async (request) => ({ items: (await services.enrollment.listTokens(request.actor, actorTenant(request))).map(toEnrollmentTokenDto) }),
   );
   app.delete(
     '/api/v1/enrollment-tokens/:id',
-    { schema: { tags: ['enrollment'], summary: 'Revoke an enrollment token', params: Type.Object({ id: Uuid }), response: { 204: Type.Null(), ...errors } } },
+    {
+      schema: {
+        tags: ['enrollment'],
+        summary: 'Revoke an enrollment token',
+        params: Type.Object({ id: Uuid }),
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
     async (request, reply) => {
       await services.enrollment.revokeToken(request.actor, actorTenant(request), request.params.id);
       return reply.code(204).send(null);
@@ -57,7 +77,14 @@ export const enrollmentDeviceRoutes: FastifyPluginAsyncTypebox<{ services: AppSe
   );
   app.post(
     '/api/v1/enroll',
-    { schema: { tags: ['device protocol'], summary: 'Enroll a device: consent, CSR in, certificate out', body: EnrollRequestSchema, response: { 201: EnrollResponseSchema, ...errors } } },
+    {
+      schema: {
+        tags: ['device protocol'],
+        summary: 'Enroll a device: consent, CSR in, certificate out',
+        body: EnrollRequestSchema,
+        response: { 201: EnrollResponseSchema, ...errors },
+      },
+    },
     async (request, reply) => reply.code(201).send(await services.enrollment.enroll(request.body)),
   );
 };

@@ -28,7 +28,13 @@ export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   };
   app.get(
     '/api/v1/privacy/catalog',
-    { schema: { tags: ['privacy'], summary: 'Every field Custos can hold, and the categories it never collects', response: { 200: PrivacyCatalogSchema } } },
+    {
+      schema: {
+        tags: ['privacy'],
+        summary: 'Every field Custos can hold, and the categories it never collects',
+        response: { 200: PrivacyCatalogSchema },
+      },
+    },
     () => catalog,
   );
 };

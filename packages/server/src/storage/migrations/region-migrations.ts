@@ -65,7 +65,12 @@ export const regionMigrations: Record<string, Migration> = {
         .addColumn('revoked_at', 'bigint')
         .addPrimaryKeyConstraint('enrollment_tokens_pk', ['tenant_id', 'id'])
         .execute();
-      await db.schema.createIndex('enrollment_tokens_secret').unique().on('enrollment_tokens').columns(['tenant_id', 'secret_hash']).execute();
+      await db.schema
+        .createIndex('enrollment_tokens_secret')
+        .unique()
+        .on('enrollment_tokens')
+        .columns(['tenant_id', 'secret_hash'])
+        .execute();
 
       let devices = db.schema
         .createTable('devices')
@@ -77,7 +82,16 @@ export const regionMigrations: Record<string, Migration> = {
         .addColumn('status', 'text', (c) => c.notNull())
         .addColumn('compliance_state', 'text', (c) => c.notNull())
         .addColumn('app_list_policy', 'integer', (c) => c.notNull().defaultTo(0));
-      for (const column of ['device_name', 'manufacturer', 'model', 'operating_system', 'os_version', 'processor', 'serial_number', 'cellular_technology']) {
+      for (const column of [
+        'device_name',
+        'manufacturer',
+        'model',
+        'operating_system',
+        'os_version',
+        'processor',
+        'serial_number',
+        'cellular_technology',
+      ]) {
         devices = devices.addColumn(column, 'text');
       }
       devices = devices
@@ -126,7 +140,9 @@ export const regionMigrations: Record<string, Migration> = {
         .addColumn('size_bytes', 'bigint')
         .addColumn('managed', 'integer', (c) => c.notNull())
         .addPrimaryKeyConstraint('device_apps_pk', ['tenant_id', 'device_id', 'app_key'])
-        .addForeignKeyConstraint('device_apps_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) => c.onDelete('cascade'))
+        .addForeignKeyConstraint('device_apps_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
         .execute();
     },
   },

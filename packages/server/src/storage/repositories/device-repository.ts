@@ -1,5 +1,13 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
-import type { DeviceListQuery, DeviceSortField, HardwareInventory, ManagementChannel, Ownership, Platform, ComplianceState } from '@custos/shared';
+import type {
+  DeviceListQuery,
+  DeviceSortField,
+  HardwareInventory,
+  ManagementChannel,
+  Ownership,
+  Platform,
+  ComplianceState,
+} from '@custos/shared';
 import { DomainError } from '../../domain/domain-error.js';
 import type { CheckInTarget, DevicePage, DeviceRecord, DeviceStore, StoredApp } from '../../domain/devices/device-store.js';
 import type { DeviceAppTable, DeviceTable, RegionDatabase } from '../database.js';
@@ -133,7 +141,12 @@ export class DeviceRepository implements DeviceStore {
   }
 
   async get(id: string): Promise<DeviceRecord | undefined> {
-    const row = await this.db.selectFrom('devices').selectAll().where('tenant_id', '=', this.tenantId).where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('devices')
+      .selectAll()
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
     return row && toRecord(row);
   }
 
@@ -154,12 +167,16 @@ export class DeviceRepository implements DeviceStore {
     if (query.search) {
       const pattern = `%${escapeLike(query.search.toLowerCase())}%`;
       const search = query.search;
-      q = q.where((eb) => eb.or([eb(sql`lower(device_name)`, 'like', sql<string>`${pattern} escape '\\'`), eb('serial_number', '=', search)]));
+      q = q.where((eb) =>
+        eb.or([eb(sql`lower(device_name)`, 'like', sql<string>`${pattern} escape '\\'`), eb('serial_number', '=', search)]),
+      );
     }
     if (query.cursor) {
       const cursor = decodeCursor(query.cursor, sort, order);
       const op = order === 'asc' ? sql.raw('>') : sql.raw('<');
-      q = q.where(sql<SqlBool>`(${key.sql} ${op} ${cursor.value} or (${key.sql} = ${cursor.value} and id ${op} ${cursor.id}))` as Expression<SqlBool>);
+      q = q.where(
+        sql<SqlBool>`(${key.sql} ${op} ${cursor.value} or (${key.sql} = ${cursor.value} and id ${op} ${cursor.id}))` as Expression<SqlBool>,
+      );
     }
     const rows = await q
       .orderBy(key.sql, order)

@@ -5,7 +5,7 @@
 import type { HardwareInventory, HardwareValue } from '@custos/shared';
 import type { DeviceTable } from '../database.js';
 
-type HardwareColumn = keyof DeviceTable & string;
+type HardwareColumn = keyof DeviceTable;
 /** The hardware columns of a device row, as written by an insert or update. */
 export type HardwareColumnValues = Partial<Pick<DeviceTable, (typeof HARDWARE_COLUMNS)[keyof typeof HARDWARE_COLUMNS]['column']>>;
 
@@ -57,7 +57,7 @@ export function fullHardwareToColumns(hardware: HardwareInventory): HardwareColu
 export function columnsToHardware(row: DeviceTable): HardwareInventory {
   const hardware: HardwareInventory = {};
   for (const [name, spec] of Object.entries(HARDWARE_COLUMNS)) {
-    const raw = row[spec.column] as string | number | null;
+    const raw = row[spec.column];
     hardware[name] = raw === null ? null : spec.kind === 'boolean' ? raw === 1 || raw === '1' : raw;
   }
   return hardware;

@@ -53,7 +53,12 @@ export class CertificateAuthorityRepository implements CertificateAuthorityStore
   async insert(ca: CertificateAuthorityRecord): Promise<void> {
     await this.db
       .insertInto('tenant_ca')
-      .values({ tenant_id: this.tenantId, certificate_pem: ca.certificatePem, private_key_pkcs8: ca.privateKeyPkcs8, created_at: ca.createdAt })
+      .values({
+        tenant_id: this.tenantId,
+        certificate_pem: ca.certificatePem,
+        private_key_pkcs8: ca.privateKeyPkcs8,
+        created_at: ca.createdAt,
+      })
       .execute();
   }
 

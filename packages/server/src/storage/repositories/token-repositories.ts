@@ -126,7 +126,12 @@ export class EnrollmentTokenRepository implements EnrollmentTokenStore {
   }
 
   async list(): Promise<EnrollmentTokenRecord[]> {
-    const rows = await this.db.selectFrom('enrollment_tokens').selectAll().where('tenant_id', '=', this.tenantId).orderBy('created_at').execute();
+    const rows = await this.db
+      .selectFrom('enrollment_tokens')
+      .selectAll()
+      .where('tenant_id', '=', this.tenantId)
+      .orderBy('created_at')
+      .execute();
     return rows.map(toEnrollmentToken);
   }
 
