@@ -13,7 +13,9 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'describe', 'it', 'suite', 'before', 'after'], package: 'node:test' }] },
+        {
+          allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'describe', 'it', 'suite', 'before', 'after', 'beforeEach', 'afterEach'], package: 'node:test' }],
+        },
       ],
       // Fastify plugins are async by contract even when they register routes synchronously.
       '@typescript-eslint/require-await': 'off',
@@ -40,7 +42,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: nodeBuiltins, message: 'shared runs in the server, the agent and the browser: no Node modules.' }, { group: ['@custos/server', '@custos/agent', '@custos/web'], message: 'shared depends on nothing of ours.' }] },
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'shared runs in the server, the agent and the browser: no Node modules.' },
+            { group: ['@custos/server', '@custos/agent', '@custos/web'], message: 'shared depends on nothing of ours.' },
+          ],
+        },
       ],
     },
   },
@@ -50,14 +57,24 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['fastify', '@fastify/*', 'kysely', 'pg', 'better-sqlite3', '**/http/**', '**/storage/**'], message: 'domain code depends on storage interfaces, not on Fastify, Kysely or drivers.' }] },
+        {
+          patterns: [
+            {
+              group: ['fastify', '@fastify/*', 'kysely', 'pg', 'better-sqlite3', '**/http/**', '**/storage/**'],
+              message: 'domain code depends on storage interfaces, not on Fastify, Kysely or drivers.',
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ['packages/agent/src/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@custos/server', '**/server/**'], message: 'the agent depends on shared only.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@custos/server', '**/server/**'], message: 'the agent depends on shared only.' }] },
+      ],
     },
   },
 );

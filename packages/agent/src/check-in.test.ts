@@ -20,11 +20,11 @@ const after: InventoryDocument = {
   ],
 };
 
-void describe('planCheckIn', () => {
+describe('planCheckIn', () => {
   const beforeDigest = inventoryDigest(before);
   const afterDigest = inventoryDigest(after);
 
-  void it('sends the whole document on the first check-in and when asked to', () => {
+  it('sends the whole document on the first check-in and when asked to', () => {
     assert.deepEqual(planCheckIn(null, after, afterDigest, false), {
       sent: 'full',
       request: { inventoryDigest: afterDigest, inventory: after },
@@ -32,7 +32,7 @@ void describe('planCheckIn', () => {
     assert.equal(planCheckIn({ inventory: before, digest: beforeDigest }, after, afterDigest, true).sent, 'full');
   });
 
-  void it('sends the digest alone when nothing changed since the accepted inventory', () => {
+  it('sends the digest alone when nothing changed since the accepted inventory', () => {
     const reordered = { hardware: before.hardware, apps: [...before.apps].reverse() };
     assert.deepEqual(planCheckIn({ inventory: before, digest: beforeDigest }, reordered, inventoryDigest(reordered), false), {
       sent: 'digest',
@@ -40,7 +40,7 @@ void describe('planCheckIn', () => {
     });
   });
 
-  void it('sends a delta based on the accepted digest, which rebuilds the new inventory exactly', () => {
+  it('sends a delta based on the accepted digest, which rebuilds the new inventory exactly', () => {
     const plan = planCheckIn({ inventory: before, digest: beforeDigest }, after, afterDigest, false);
     assert.equal(plan.sent, 'delta');
     assert.equal(plan.request.inventoryDigest, afterDigest);
@@ -58,7 +58,7 @@ void describe('planCheckIn', () => {
     assert.equal(inventoryDigest(rebuilt), afterDigest);
   });
 
-  void it('lists removed apps by key', () => {
+  it('lists removed apps by key', () => {
     const removed = { hardware: before.hardware, apps: [before.apps[0]!] };
     const plan = planCheckIn({ inventory: before, digest: beforeDigest }, removed, inventoryDigest(removed), false);
     assert.deepEqual((plan.request.delta as { removeApps: string[] }).removeApps, ['id:firefox']);

@@ -39,7 +39,7 @@ export function planCheckIn(last: LastReport | null, current: InventoryDocument,
   return { sent: 'delta', request: { inventoryDigest: currentDigest, delta } };
 }
 
-function fullReport(current: InventoryDocument, digest: string): CheckInPlan {
+function fullReport(current: unknown, digest: string): CheckInPlan {
   return { sent: 'full', request: { inventoryDigest: digest, inventory: current } };
 }
 
@@ -59,20 +59,26 @@ export interface CheckInResult extends CheckInResponse {
 }
 
 interface PreparedInventory {
+  /** What the next delta is computed against once the server accepts it. */
   doc: InventoryDocument;
   digest: string;
+  /** What a full report sends: the collected document, or a given file's JSON exactly as read. */
+  wire: unknown;
 }
 
 /**
- * The digest of a document read from a file. The file is sent as is and the server judges it; when
- * it is not even shaped like an inventory, the digest of its JSON text stands in, and the server's
- * refusal is what the user gets to see.
+ * A document read from a file is sent as is and the server judges it. For the agent's own record
+ * it is read the way the server reads it (a missing `hardware` or `apps` is empty); when it is not
+ * even shaped like an inventory, the digest of its JSON text stands in, and the server's refusal is
+ * what the user gets to see.
  */
-function digestOfGivenDocument(doc: unknown): string {
+function recordOfGivenDocument(wire: unknown): { doc: InventoryDocument; digest: string } {
+  const given = (typeof wire === 'object' && wire !== null ? wire : {}) as Partial<InventoryDocument>;
+  const doc = { hardware: given.hardware ?? {}, apps: given.apps ?? [] };
   try {
-    return inventoryDigest(doc as InventoryDocument);
+    return { doc, digest: inventoryDigest(doc) };
   } catch {
-    return createHash('sha256').update(JSON.stringify(doc)).digest('base64url');
+    return { doc, digest: createHash('sha256').update(JSON.stringify(wire)).digest('base64url') };
   }
 }
 
@@ -83,37 +89,37 @@ async function readInventoryFile(file: string): Promise<PreparedInventory> {
   } catch (error) {
     throw new UsageError(`Cannot read --inventory-from ${file}: ${(error as Error).message}`);
   }
-  let doc: unknown;
+  let wire: unknown;
   try {
-    doc = JSON.parse(text);
+    wire = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`--inventory-from ${file} is not JSON: ${(error as Error).message}`);
   }
-  return { doc: doc as InventoryDocument, digest: digestOfGivenDocument(doc) };
+  return { ...recordOfGivenDocument(wire), wire };
 }
 
 async function prepareInventory(client: DeviceClient, options: CheckInOptions): Promise<PreparedInventory> {
   if (options.inventoryFromFile !== undefined) return readInventoryFile(options.inventoryFromFile);
   const doc = await (options.collect ?? collectInventory)(client.state.platform, client.state.appInventoryScope);
-  return { doc, digest: inventoryDigest(doc) };
+  return { doc, digest: inventoryDigest(doc), wire: doc };
 }
 
 export async function checkIn(client: DeviceClient, options: CheckInOptions = {}): Promise<CheckInResult> {
-  const { doc, digest } = await prepareInventory(client, options);
+  const { doc, digest, wire } = await prepareInventory(client, options);
   const { state } = client;
   const last =
     state.lastSentInventory && state.lastSentDigest ? { inventory: state.lastSentInventory, digest: state.lastSentDigest } : null;
-  let plan = planCheckIn(last, doc, digest, options.full === true || options.inventoryFromFile !== undefined);
+  let plan = options.inventoryFromFile !== undefined ? fullReport(wire, digest) : planCheckIn(last, doc, digest, options.full === true);
   let response: CheckInResponse;
   try {
     response = await client.checkIn(plan.request);
   } catch (error) {
     if (!(error instanceof ServerProblemError && error.is(409, 'inventory-base-mismatch')) || plan.sent === 'full') throw error;
-    plan = fullReport(doc, digest);
+    plan = fullReport(wire, digest);
     response = await client.checkIn(plan.request);
   }
   if (response.inventory === 'required' && plan.sent !== 'full') {
-    plan = fullReport(doc, digest);
+    plan = fullReport(wire, digest);
     response = await client.checkIn(plan.request);
   }
   if (response.inventory === 'stored' || response.inventory === 'unchanged') {

@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { CheckInResult } from './check-in.js';
-import { checkIn } from './check-in.js';
+import { checkIn, type CheckInResult } from './check-in.js';
 import { DeviceClient, isInsecureServerUrl, normalizeServerUrl } from './client.js';
 import { askForConsent, consentText, type ConsentMethod } from './consent.js';
 import { runDaemon } from './daemon.js';

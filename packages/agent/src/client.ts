@@ -4,7 +4,15 @@
  * with each request (persisted before the request leaves, so a crash can never reuse one), and a
  * session opened with a signature by the device key (see `request-auth.ts`).
  */
-import type { CheckInRequest, CheckInResponse, DeviceSession, EnrollRequest, EnrollResponse, EnrollmentInfo } from '@custos/shared';
+import type {
+  CheckInRequest,
+  CheckInResponse,
+  DeviceSession,
+  EnrollRequest,
+  EnrollResponse,
+  EnrollmentInfo,
+  Platform,
+} from '@custos/shared';
 import { ServerProblemError, ServerUnreachableError, UsageError, type ReceivedProblem } from './agent-errors.js';
 import { sessionAuthorization, signatureAuthorization } from './request-auth.js';
 import { writeState, type AgentState, type CachedSession } from './state.js';
@@ -147,8 +155,9 @@ function expectFields<T>(body: unknown, what: string, fields: Record<string, 'st
   return body as T;
 }
 
-export async function fetchEnrollmentInfo(http: CustosHttp, token: string): Promise<EnrollmentInfo> {
-  const { body } = await http.send('GET', `/enroll/info?token=${encodeURIComponent(token)}`);
+export async function fetchEnrollmentInfo(http: CustosHttp, token: string, platform: Platform): Promise<EnrollmentInfo> {
+  // The platform narrows the consent text to the fields this platform reports.
+  const { body } = await http.send('GET', `/enroll/info?token=${encodeURIComponent(token)}&platform=${platform}`);
   return expectFields<EnrollmentInfo>(body, 'enrollment info', {
     tenantName: 'string',
     ownership: 'string',

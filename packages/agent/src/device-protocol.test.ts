@@ -144,7 +144,11 @@ class StubServer {
       const checkin = body as { inventoryDigest: string; inventory?: InventoryDocument; delta?: InventoryDelta };
       let outcome: 'stored' | 'unchanged' | 'required';
       if (checkin.inventory) {
-        this.stored = { doc: checkin.inventory, digest: checkin.inventoryDigest };
+        // Like the server: a document without hardware or apps has none.
+        this.stored = {
+          doc: { hardware: checkin.inventory.hardware ?? {}, apps: checkin.inventory.apps ?? [] },
+          digest: checkin.inventoryDigest,
+        };
         outcome = 'stored';
       } else if (checkin.delta) {
         if (!this.stored || checkin.delta.baseDigest !== this.stored.digest) return this.problem(res, 409, 'inventory-base-mismatch');
@@ -171,7 +175,7 @@ const INVENTORY: InventoryDocument = {
   apps: [{ name: 'bash', version: '5.2', appId: 'bash', installLocation: null, sizeBytes: 1024, managed: false }],
 };
 
-void describe('device protocol', async () => {
+describe('device protocol', async () => {
   const stub = new StubServer();
   const server = createServer((req, res) => {
     let raw = '';
@@ -201,7 +205,7 @@ void describe('device protocol', async () => {
   };
   const client = async () => new DeviceClient(stateDir, await requireState(stateDir));
 
-  void it('reports a refused enrollment token with its problem code', async () => {
+  it('reports a refused enrollment token with its problem code', async () => {
     await assert.rejects(
       enrollDevice({ serverUrl, token: 'bad', stateDir, obtainConsent: () => Promise.resolve('unattended') }),
       (error) => error instanceof ServerProblemError && error.is(401, 'enrollment-token-invalid'),
@@ -209,7 +213,7 @@ void describe('device protocol', async () => {
     assert.equal(await readState(stateDir), undefined);
   });
 
-  void it('enrolls with a CSR for its own key and the consent the user gave', async () => {
+  it('enrolls with a CSR for its own key and the consent the user gave', async () => {
     const { state } = await enrollDevice({
       serverUrl,
       token: 'good',
@@ -227,14 +231,14 @@ void describe('device protocol', async () => {
     assert.equal(JSON.stringify(request).includes('PRIVATE KEY'), false, 'the private key never leaves the device');
   });
 
-  void it('refuses to enroll into a directory that is already enrolled', async () => {
+  it('refuses to enroll into a directory that is already enrolled', async () => {
     await assert.rejects(
       enrollDevice({ serverUrl, token: 'good', stateDir, obtainConsent: () => Promise.resolve('unattended') }),
       UsageError,
     );
   });
 
-  void it('sends a given document whole, then only its digest while nothing changed', async () => {
+  it('sends a given document whole, then only its digest while nothing changed', async () => {
     const file = await inventoryFile(INVENTORY);
     const first = await checkIn(await client(), { inventoryFromFile: file });
     assert.equal(first.sent, 'full');
@@ -247,7 +251,7 @@ void describe('device protocol', async () => {
     assert.equal(state.seq, stub.lastSeq, 'the counter is persisted, not only kept in memory');
   });
 
-  void it('reuses the cached session, and on device-session-expired opens a new one and retries once', async () => {
+  it('reuses the cached session, and on device-session-expired opens a new one and retries once', async () => {
     const session = (await requireState(stateDir)).session;
     assert.ok(session);
     stub.sessions.get(session.token)!.expired = true;
@@ -267,7 +271,7 @@ void describe('device protocol', async () => {
     },
   });
 
-  void it('resends the whole inventory when the server answers "required"', async () => {
+  it('resends the whole inventory when the server answers "required"', async () => {
     stub.stored = undefined; // the server lost its copy (restored from an older backup, say)
     const result = await checkIn(await client(), collecting(INVENTORY));
     assert.equal(result.sent, 'full');
@@ -282,7 +286,7 @@ void describe('device protocol', async () => {
     apps: [...INVENTORY.apps, { name: 'curl', version: '8.5', appId: 'curl', installLocation: null, sizeBytes: 512, managed: false }],
   };
 
-  void it('sends only the changes as a delta against what the server accepted', async () => {
+  it('sends only the changes as a delta against what the server accepted', async () => {
     const result = await checkIn(await client(), collecting(CHANGED));
     assert.equal(result.sent, 'delta');
     assert.equal(result.inventory, 'stored');
@@ -293,7 +297,7 @@ void describe('device protocol', async () => {
     assert.equal((await requireState(stateDir)).lastSentDigest, digestOf(CHANGED));
   });
 
-  void it('sends the whole inventory when the server cannot apply the delta (409 inventory-base-mismatch)', async () => {
+  it('sends the whole inventory when the server cannot apply the delta (409 inventory-base-mismatch)', async () => {
     stub.stored = { doc: INVENTORY, digest: 'some-other-base' };
     const result = await checkIn(await client(), collecting(INVENTORY));
     assert.equal(result.sent, 'full');
@@ -302,7 +306,7 @@ void describe('device protocol', async () => {
     assert.deepEqual(full?.['inventory'], INVENTORY);
   });
 
-  void it('collects with the app scope the server last returned (data minimization at the source)', async () => {
+  it('collects with the app scope the server last returned (data minimization at the source)', async () => {
     stub.scope = 'managed-only';
     await checkIn(await client(), collecting(INVENTORY));
     const scopes: string[] = [];
@@ -311,7 +315,18 @@ void describe('device protocol', async () => {
     stub.scope = 'all';
   });
 
-  void it('unenrolls, deleting the state; a retired device is cleaned up too', async () => {
+  it('sends a given file exactly as read, and computes later deltas the way the server reads it', async () => {
+    const file = join(root, 'hardware-only.json');
+    await writeFile(file, JSON.stringify({ hardware: { deviceName: 'from-file' } }));
+    const given = await checkIn(await client(), { inventoryFromFile: file });
+    assert.equal(given.sent, 'full');
+    assert.deepEqual(checkIns().at(-1)?.['inventory'], { hardware: { deviceName: 'from-file' } });
+    const next = await checkIn(await client(), collecting(INVENTORY));
+    assert.equal(next.sent, 'delta');
+    assert.equal(next.inventory, 'stored');
+  });
+
+  it('unenrolls, deleting the state; a retired device is cleaned up too', async () => {
     const result = await unenrollDevice(stateDir);
     assert.deepEqual(result, { tenantId: TENANT, deviceId: DEVICE, alreadyRetired: false });
     assert.equal(await readState(stateDir), undefined);

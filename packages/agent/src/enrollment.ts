@@ -35,7 +35,7 @@ export async function enrollDevice(options: EnrollOptions): Promise<Enrollment> 
     );
   }
   const http = new CustosHttp(options.serverUrl);
-  const info = await fetchEnrollmentInfo(http, options.token);
+  const info = await fetchEnrollmentInfo(http, options.token, platform);
   const method = await options.obtainConsent(info);
   if (method === undefined)
     throw new ConsentDeclinedError('Enrollment cancelled: consent was not given. Nothing about this device was sent.');

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { ServerProblemError, UsageError } from './agent-errors.js';
 import { EXIT_FAILURE, EXIT_USAGE, reportError } from './error-report.js';
 
-void describe('reportError', () => {
-  void it("prints the server's title, detail and every refused field, and exits 1", () => {
+describe('reportError', () => {
+  it("prints the server's title, detail and every refused field, and exits 1", () => {
     const report = reportError(
       new ServerProblemError({
         type: 'urn:custos:problem:inventory-fields-refused',
@@ -28,7 +28,7 @@ void describe('reportError', () => {
     assert.equal((report.json['error'] as { code: string }).code, 'inventory-fields-refused');
   });
 
-  void it('explains a retired device', () => {
+  it('explains a retired device', () => {
     const report = reportError(
       new ServerProblemError({
         type: 'x',
@@ -40,7 +40,7 @@ void describe('reportError', () => {
     assert.match(report.lines.join('\n'), /retired by its organization/);
   });
 
-  void it('exits 2 for usage errors', () => {
+  it('exits 2 for usage errors', () => {
     assert.equal(reportError(new UsageError('no')).exitCode, EXIT_USAGE);
   });
 });

@@ -6,17 +6,17 @@ import { generateDeviceKey } from './device-key.js';
 import { x509 } from './x509.js';
 import { bodySha256, sessionAuthorization, signatureAuthorization } from './request-auth.js';
 
-void describe('bodySha256', () => {
-  void it('is the base64url SHA-256 of the exact bytes', () => {
+describe('bodySha256', () => {
+  it('is the base64url SHA-256 of the exact bytes', () => {
     assert.equal(bodySha256('{}'), createHash('sha256').update('{}').digest('base64url'));
     assert.equal(bodySha256(''), '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU');
   });
 });
 
-void describe('signatureAuthorization', async () => {
+describe('signatureAuthorization', async () => {
   const key = await generateDeviceKey();
 
-  void it('produces a CSR for the same key pair, ECDSA P-256', async () => {
+  it('produces a CSR for the same key pair, ECDSA P-256', async () => {
     const csr = new x509.Pkcs10CertificateRequest(key.csrPem);
     assert.equal(csr.subject, 'CN=custos-agent');
     assert.equal(await csr.verify(), true);
@@ -26,7 +26,7 @@ void describe('signatureAuthorization', async () => {
     assert.deepEqual(fromCsr.export({ format: 'jwk' }), fromPrivate.export({ format: 'jwk' }));
   });
 
-  void it('signs the shared signature input in IEEE P1363 form, verifiable with the CSR public key', () => {
+  it('signs the shared signature input in IEEE P1363 form, verifiable with the CSR public key', () => {
     const header = signatureAuthorization({
       privateKeyPem: key.privateKeyPem,
       tenantId: 'tenant-1',
@@ -71,8 +71,8 @@ void describe('signatureAuthorization', async () => {
   });
 });
 
-void describe('sessionAuthorization', () => {
-  void it('MACs the shared MAC input with the decoded session key', () => {
+describe('sessionAuthorization', () => {
+  it('MACs the shared MAC input with the decoded session key', () => {
     const sessionKey = Buffer.alloc(32, 7).toString('base64url');
     const body = '{"inventoryDigest":"abc"}';
     const header = sessionAuthorization({

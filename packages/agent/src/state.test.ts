@@ -33,17 +33,17 @@ function sampleState(overrides: Partial<AgentState> = {}): AgentState {
   };
 }
 
-void describe('state file', async () => {
+describe('state file', async () => {
   const root = await mkdtemp(join(tmpdir(), 'custos-state-'));
   after(() => rm(root, { recursive: true, force: true }));
 
-  void it('creates a missing state directory readable by its owner only', { skip: !posix }, async () => {
+  it('creates a missing state directory readable by its owner only', { skip: !posix }, async () => {
     const dir = join(root, 'nested', 'agent');
     await ensureStateDir(dir);
     assert.equal((await stat(dir)).mode & 0o777, 0o700);
   });
 
-  void it('writes state.json with mode 0600 and reads back what it wrote', async () => {
+  it('writes state.json with mode 0600 and reads back what it wrote', async () => {
     const dir = join(root, 'mode');
     await ensureStateDir(dir);
     const state = sampleState({ seq: 7 });
@@ -52,7 +52,7 @@ void describe('state file', async () => {
     assert.deepEqual(await readState(dir), state);
   });
 
-  void it('replaces the file by rename, leaving no temporary file behind', { skip: !posix }, async () => {
+  it('replaces the file by rename, leaving no temporary file behind', { skip: !posix }, async () => {
     const dir = join(root, 'atomic');
     await ensureStateDir(dir);
     await writeState(dir, sampleState({ seq: 1 }));
@@ -64,7 +64,7 @@ void describe('state file', async () => {
     assert.equal((await requireState(dir)).seq, 2);
   });
 
-  void it('keeps the previous state intact when a write fails', async () => {
+  it('keeps the previous state intact when a write fails', async () => {
     const dir = join(root, 'failed-write');
     await ensureStateDir(dir);
     await writeState(dir, sampleState({ seq: 3 }));
@@ -74,7 +74,7 @@ void describe('state file', async () => {
     assert.deepEqual(await readdir(dir), ['state.json']);
   });
 
-  void it('tells an unenrolled directory and a foreign file apart from a valid state', async () => {
+  it('tells an unenrolled directory and a foreign file apart from a valid state', async () => {
     const dir = join(root, 'invalid');
     await ensureStateDir(dir);
     assert.equal(await readState(dir), undefined);
@@ -85,7 +85,7 @@ void describe('state file', async () => {
     await assert.rejects(readState(dir), /not valid JSON/);
   });
 
-  void it('deletes the state, key included', async () => {
+  it('deletes the state, key included', async () => {
     const dir = join(root, 'delete');
     await ensureStateDir(dir);
     await writeState(dir, sampleState());

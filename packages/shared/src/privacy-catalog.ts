@@ -42,7 +42,6 @@ export interface CatalogField {
 
 const ALL = PLATFORMS;
 const DESKTOP_AND_MOBILE = ALL;
-const MOBILE: readonly Platform[] = ['ios', 'ipados', 'android'];
 
 const WHILE_ENROLLED: RetentionRule = {
   rule: 'while-enrolled',
@@ -87,14 +86,13 @@ export const HARDWARE_FIELDS: readonly CatalogField[] = [
   hardware('serialNumber', 'Serial number', 'string', 'Identifies the device for asset tracking and support.', {
     sensitivity: 'sensitive',
   }),
-  hardware('cellularTechnology', 'Cellular technology', 'string', 'Decides which mobile network settings apply.', {
-    platforms: MOBILE,
-  }),
+  // Declared for every platform: phones report it, and so do laptops with a mobile modem.
+  hardware('cellularTechnology', 'Cellular technology', 'string', 'Decides which mobile network settings apply.'),
   hardware('jailBroken', 'Jailbreak or root status', 'boolean', 'Detects devices whose built-in protections were removed.'),
   hardware('freeStorageBytes', 'Free storage', 'integer', 'Checks there is room to install required apps and updates.'),
   hardware('totalStorageBytes', 'Total storage', 'integer', 'Describes the hardware for support.'),
+  // Declared for every platform: any device with an Exchange ActiveSync mail client has one.
   hardware('exchangeDeviceId', 'Exchange device ID', 'string', 'Connects the device to company email access decisions.', {
-    platforms: ['ios', 'ipados', 'android', 'windows'],
     sensitivity: 'sensitive',
   }),
   hardware('wifiMac', 'Wi-Fi MAC address', 'string', 'Lets the company network recognise the device.', {

@@ -13,15 +13,15 @@ const app = (name: string, extra: Partial<AppRecord> = {}): AppRecord => ({
   ...extra,
 });
 
-void describe('selectReportedApps', () => {
-  void it('sends every app for a device whose scope is all', () => {
+describe('selectReportedApps', () => {
+  it('sends every app for a device whose scope is all', () => {
     assert.deepEqual(
       selectReportedApps([app('Firefox'), app('Custos VPN', { managed: true })], 'all').map((a) => a.name),
       ['Firefox', 'Custos VPN'],
     );
   });
 
-  void it('sends only managed apps for a personal (managed-only) device', () => {
+  it('sends only managed apps for a personal (managed-only) device', () => {
     assert.deepEqual(
       selectReportedApps([app('Firefox'), app('Custos VPN', { managed: true }), app('Game', { managed: null })], 'managed-only').map(
         (a) => a.name,
@@ -30,7 +30,7 @@ void describe('selectReportedApps', () => {
     );
   });
 
-  void it('keeps the first of two records for the same app and drops values the catalog would refuse', () => {
+  it('keeps the first of two records for the same app and drops values the catalog would refuse', () => {
     const apps = selectReportedApps(
       [app('7-Zip', { version: '23.01' }), app('7-Zip', { version: '19.00' }), app('Long', { version: 'v'.repeat(200) }), app('  ')],
       'all',

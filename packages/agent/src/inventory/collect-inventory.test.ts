@@ -4,10 +4,10 @@ import { validateInventoryDocument } from '@custos/shared';
 import { agentPlatform } from '../agent-platform.js';
 import { collectInventory } from './collect-inventory.js';
 
-void describe('collectInventory on this machine', () => {
+describe('collectInventory on this machine', () => {
   const platform = agentPlatform();
 
-  void it('produces a document the privacy catalog accepts for this platform', { skip: platform === undefined }, async () => {
+  it('produces a document the privacy catalog accepts for this platform', { skip: platform === undefined }, async () => {
     if (!platform) return;
     // managed-only skips the (slow) app scan; the app parsers have their own tests.
     const doc = await collectInventory(platform, 'managed-only');

@@ -4,8 +4,8 @@ import { parseFdesetupStatus, parseManageBdeStatus, rootFilesystemEncrypted } fr
 
 const dev = (name: string, type: string, fsType: string, mount = '') => ({ name, type, fsType, mount });
 
-void describe('rootFilesystemEncrypted', () => {
-  void it('is true for root directly on a LUKS mapping', () => {
+describe('rootFilesystemEncrypted', () => {
+  it('is true for root directly on a LUKS mapping', () => {
     assert.equal(
       rootFilesystemEncrypted([
         dev('nvme0n1', 'disk', ''),
@@ -17,7 +17,7 @@ void describe('rootFilesystemEncrypted', () => {
     );
   });
 
-  void it('is true for LVM on LUKS (the Ubuntu encrypted install), false for plain LVM', () => {
+  it('is true for LVM on LUKS (the Ubuntu encrypted install), false for plain LVM', () => {
     assert.equal(
       rootFilesystemEncrypted([
         dev('sda3', 'part', 'crypto_LUKS'),
@@ -29,12 +29,12 @@ void describe('rootFilesystemEncrypted', () => {
     assert.equal(rootFilesystemEncrypted([dev('sda3', 'part', 'LVM2_member'), dev('fedora-root', 'lvm', 'xfs', '/')]), false);
   });
 
-  void it('is false for a plain partition or disk', () => {
+  it('is false for a plain partition or disk', () => {
     assert.equal(rootFilesystemEncrypted([dev('sda', 'disk', ''), dev('sda1', 'part', 'ext4', '/')]), false);
     assert.equal(rootFilesystemEncrypted([dev('vda', 'disk', '', '/')]), false);
   });
 
-  void it('cannot tell when root is missing, ambiguous or on mixed volumes', () => {
+  it('cannot tell when root is missing, ambiguous or on mixed volumes', () => {
     assert.equal(rootFilesystemEncrypted([]), null);
     assert.equal(rootFilesystemEncrypted([dev('md0', 'raid1', 'ext4', '/')]), null);
     assert.equal(
@@ -48,15 +48,15 @@ void describe('rootFilesystemEncrypted', () => {
   });
 });
 
-void describe('parseFdesetupStatus', () => {
-  void it('reads FileVault on and off', () => {
+describe('parseFdesetupStatus', () => {
+  it('reads FileVault on and off', () => {
     assert.equal(parseFdesetupStatus('FileVault is On.\n'), true);
     assert.equal(parseFdesetupStatus('FileVault is Off.\n'), false);
     assert.equal(parseFdesetupStatus('Encryption in progress: Percent completed = 42\n'), null);
   });
 });
 
-void describe('parseManageBdeStatus', () => {
+describe('parseManageBdeStatus', () => {
   const report = (conversion: string, protection: string) =>
     [
       'BitLocker Drive Encryption: Configuration Tool version 10.0.22621',
@@ -75,13 +75,13 @@ void describe('parseManageBdeStatus', () => {
       '',
     ].join('\r\n');
 
-  void it('is true only when protection is on', () => {
+  it('is true only when protection is on', () => {
     assert.equal(parseManageBdeStatus(report('Used Space Only Encrypted', 'Protection On')), true);
     assert.equal(parseManageBdeStatus(report('Fully Decrypted', 'Protection Off')), false);
     assert.equal(parseManageBdeStatus(report('Fully Encrypted', 'Protection Off (1 reboots left)')), false);
   });
 
-  void it('cannot tell from an error message', () => {
+  it('cannot tell from an error message', () => {
     assert.equal(parseManageBdeStatus('ERROR: An attempt to access a required resource was denied.'), null);
   });
 });

@@ -30,8 +30,8 @@ const LAPTOP: SystemFacts = {
   secureBoot: true,
 };
 
-void describe('hardwareFromFacts', () => {
-  void it('maps systeminformation facts onto the catalog field names', () => {
+describe('hardwareFromFacts', () => {
+  it('maps systeminformation facts onto the catalog field names', () => {
     assert.deepEqual(hardwareFromFacts(LAPTOP, 'linux'), {
       deviceName: 'jdoe-laptop',
       manufacturer: 'Dell Inc.',
@@ -40,9 +40,11 @@ void describe('hardwareFromFacts', () => {
       osVersion: '22.04.4 LTS',
       processor: 'Intel Core™ i7-1185G7',
       serialNumber: '8XK2LM3',
+      cellularTechnology: null,
       jailBroken: null,
       freeStorageBytes: 301_220_859_904,
       totalStorageBytes: 502_468_108_288,
+      exchangeDeviceId: null,
       wifiMac: '8c:f8:c5:aa:bb:cc',
       ethernetMac: 'a4:bb:6d:11:22:33',
       encrypted: true,
@@ -50,7 +52,7 @@ void describe('hardwareFromFacts', () => {
     });
   });
 
-  void it('sends only fields the catalog declares for the platform, and they validate', () => {
+  it('sends only fields the catalog declares for the platform, and they validate', () => {
     for (const platform of ['linux', 'macos', 'windows'] as const) {
       const hardware = hardwareFromFacts(LAPTOP, platform);
       const declared = HARDWARE_FIELDS.filter((f) => f.platforms.includes(platform)).map((f) => f.name);
@@ -61,7 +63,7 @@ void describe('hardwareFromFacts', () => {
     }
   });
 
-  void it('reports placeholders and values it cannot find as null, never a guess', () => {
+  it('reports placeholders and values it cannot find as null, never a guess', () => {
     const container: SystemFacts = {
       system: { manufacturer: '', model: 'Docker Container', serial: '-' },
       osInfo: { hostname: 'vm', distro: 'Debian GNU/Linux', release: '12' },
@@ -81,7 +83,7 @@ void describe('hardwareFromFacts', () => {
     assert.equal(hardware['encrypted'], null);
   });
 
-  void it('uses the system drive on Windows and drops values longer than the catalog allows', () => {
+  it('uses the system drive on Windows and drops values longer than the catalog allows', () => {
     const windows: SystemFacts = {
       ...LAPTOP,
       system: { ...LAPTOP.system, model: 'x'.repeat(300) },
@@ -94,21 +96,21 @@ void describe('hardwareFromFacts', () => {
   });
 });
 
-void describe('MAC addresses', () => {
-  void it('normalizes to lower-case colon form and refuses the all-zero address', () => {
+describe('MAC addresses', () => {
+  it('normalizes to lower-case colon form and refuses the all-zero address', () => {
     assert.equal(normalizeMac('A4-BB-6D-11-22-33'), 'a4:bb:6d:11:22:33');
     assert.equal(normalizeMac('00:00:00:00:00:00'), null);
     assert.equal(normalizeMac(''), null);
   });
 
-  void it('skips internal, virtual and zero-address interfaces', () => {
+  it('skips internal, virtual and zero-address interfaces', () => {
     assert.equal(firstMac([nic('wired', '00:00:00:00:00:00'), nic('wired', '11:22:33:44:55:66')], 'wired'), '11:22:33:44:55:66');
     assert.equal(firstMac([nic('wireless', '11:22:33:44:55:66', { virtual: true })], 'wireless'), null);
   });
 });
 
-void describe('describeProcessor', () => {
-  void it('joins manufacturer and brand, skipping what is not reported', () => {
+describe('describeProcessor', () => {
+  it('joins manufacturer and brand, skipping what is not reported', () => {
     assert.equal(describeProcessor({ manufacturer: 'Apple', brand: 'M2 Pro' }), 'Apple M2 Pro');
     assert.equal(describeProcessor({ manufacturer: 'unknown', brand: 'EPYC' }), 'EPYC');
     assert.equal(describeProcessor({ manufacturer: '', brand: '' }), null);

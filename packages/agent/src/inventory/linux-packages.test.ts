@@ -24,8 +24,8 @@ const RPM_OUTPUT = [
   '',
 ].join('\n');
 
-void describe('parseDpkgQuery', () => {
-  void it('keeps installed (ii) packages with the package as app id and Installed-Size KiB in bytes', () => {
+describe('parseDpkgQuery', () => {
+  it('keeps installed (ii) packages with the package as app id and Installed-Size KiB in bytes', () => {
     const apps = parseDpkgQuery(DPKG_OUTPUT);
     assert.deepEqual(
       apps.map((a) => a.appId),
@@ -41,17 +41,17 @@ void describe('parseDpkgQuery', () => {
     });
   });
 
-  void it('reports an unknown size as null, not zero', () => {
+  it('reports an unknown size as null, not zero', () => {
     assert.equal(parseDpkgQuery(DPKG_OUTPUT).find((a) => a.name === 'tzdata')?.sizeBytes, null);
   });
 
-  void it('accepts empty output', () => {
+  it('accepts empty output', () => {
     assert.deepEqual(parseDpkgQuery(''), []);
   });
 });
 
-void describe('parseRpmQuery', () => {
-  void it('names apps NAME.ARCH, keeps the epoch in the version and the size in bytes', () => {
+describe('parseRpmQuery', () => {
+  it('names apps NAME.ARCH, keeps the epoch in the version and the size in bytes', () => {
     const apps = parseRpmQuery(RPM_OUTPUT);
     assert.deepEqual(apps[1], {
       name: 'openssl-libs',
@@ -64,7 +64,7 @@ void describe('parseRpmQuery', () => {
     assert.equal(apps[2]?.appId, 'glibc.i686');
   });
 
-  void it('uses the bare name for packages without an architecture', () => {
+  it('uses the bare name for packages without an architecture', () => {
     assert.equal(parseRpmQuery(RPM_OUTPUT)[3]?.appId, 'gpg-pubkey');
   });
 });

@@ -27,8 +27,8 @@ const SAMPLE = JSON.stringify({
   ],
 });
 
-void describe('parseSystemProfilerApplications', () => {
-  void it('maps name, version and path; no bundle id or size is reported, so they are null', () => {
+describe('parseSystemProfilerApplications', () => {
+  it('maps name, version and path; no bundle id or size is reported, so they are null', () => {
     const apps = parseSystemProfilerApplications(SAMPLE);
     assert.equal(apps.length, 3);
     assert.deepEqual(apps[0], {
@@ -42,7 +42,7 @@ void describe('parseSystemProfilerApplications', () => {
     assert.equal(apps[2]?.version, null);
   });
 
-  void it('returns nothing for output it cannot read', () => {
+  it('returns nothing for output it cannot read', () => {
     assert.deepEqual(parseSystemProfilerApplications('not json'), []);
     assert.deepEqual(parseSystemProfilerApplications('{}'), []);
   });

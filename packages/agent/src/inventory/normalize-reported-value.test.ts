@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { normalizeReportedString, normalizeReportedValue } from './normalize-reported-value.js';
 
-void describe('normalizeReportedValue', () => {
-  void it('maps empty strings and placeholders to null, whatever their case and padding', () => {
+describe('normalizeReportedValue', () => {
+  it('maps empty strings and placeholders to null, whatever their case and padding', () => {
     for (const placeholder of [
       '',
       '   ',
@@ -24,14 +24,14 @@ void describe('normalizeReportedValue', () => {
     }
   });
 
-  void it('keeps real values, trimmed', () => {
+  it('keeps real values, trimmed', () => {
     assert.equal(normalizeReportedValue('  Dell Inc. '), 'Dell Inc.');
     assert.equal(normalizeReportedValue('C02XK0AAJG5J'), 'C02XK0AAJG5J');
     assert.equal(normalizeReportedValue('Docker Container'), 'Docker Container');
     assert.equal(normalizeReportedValue('10'), '10');
   });
 
-  void it('passes booleans and finite numbers through, and turns everything else into null', () => {
+  it('passes booleans and finite numbers through, and turns everything else into null', () => {
     assert.equal(normalizeReportedValue(true), true);
     assert.equal(normalizeReportedValue(false), false);
     assert.equal(normalizeReportedValue(0), 0);
@@ -41,7 +41,7 @@ void describe('normalizeReportedValue', () => {
     assert.equal(normalizeReportedValue({}), null);
   });
 
-  void it('has a string-only variant', () => {
+  it('has a string-only variant', () => {
     assert.equal(normalizeReportedString(12), null);
     assert.equal(normalizeReportedString(' x '), 'x');
   });

@@ -7,30 +7,30 @@ import { parseSecureBootVariable, parseWindowsSecureBootState, readLinuxSecureBo
 
 const VARIABLE = 'SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c';
 
-void describe('parseSecureBootVariable', () => {
-  void it('reads the byte after the four attribute bytes', () => {
+describe('parseSecureBootVariable', () => {
+  it('reads the byte after the four attribute bytes', () => {
     assert.equal(parseSecureBootVariable(Uint8Array.from([0x06, 0, 0, 0, 1])), true);
     assert.equal(parseSecureBootVariable(Uint8Array.from([0x06, 0, 0, 0, 0])), false);
     assert.equal(parseSecureBootVariable(Uint8Array.from([0x06, 0, 0, 0])), null);
   });
 });
 
-void describe('readLinuxSecureBoot', async () => {
+describe('readLinuxSecureBoot', async () => {
   const root = await mkdtemp(join(tmpdir(), 'custos-secure-boot-'));
   after(() => rm(root, { recursive: true, force: true }));
 
-  void it('is false when the machine did not boot through EFI', async () => {
+  it('is false when the machine did not boot through EFI', async () => {
     assert.equal(await readLinuxSecureBoot(join(root, 'no-efi')), false);
   });
 
-  void it('reads the SecureBoot variable from efivarfs', async () => {
+  it('reads the SecureBoot variable from efivarfs', async () => {
     const firmware = join(root, 'efi-on');
     await mkdir(join(firmware, 'efivars'), { recursive: true });
     await writeFile(join(firmware, 'efivars', VARIABLE), Uint8Array.from([0x06, 0, 0, 0, 1]));
     assert.equal(await readLinuxSecureBoot(firmware), true);
   });
 
-  void it('is false on EFI firmware without the variable, null when efivars is not mounted', async () => {
+  it('is false on EFI firmware without the variable, null when efivars is not mounted', async () => {
     const withEfivars = join(root, 'efi-old');
     await mkdir(join(withEfivars, 'efivars'), { recursive: true });
     assert.equal(await readLinuxSecureBoot(withEfivars), false);
@@ -40,8 +40,8 @@ void describe('readLinuxSecureBoot', async () => {
   });
 });
 
-void describe('parseWindowsSecureBootState', () => {
-  void it('reads UEFISecureBootEnabled', () => {
+describe('parseWindowsSecureBootState', () => {
+  it('reads UEFISecureBootEnabled', () => {
     const output = (v: string) =>
       `\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\SecureBoot\\State\r\n    UEFISecureBootEnabled    REG_DWORD    ${v}\r\n\r\n`;
     assert.equal(parseWindowsSecureBootState(output('0x1')), true);

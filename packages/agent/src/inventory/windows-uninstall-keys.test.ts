@@ -40,17 +40,17 @@ const SAMPLE = [
   '',
 ].join('\r\n');
 
-void describe('parseUninstallKeys', () => {
+describe('parseUninstallKeys', () => {
   const apps = parseUninstallKeys(SAMPLE);
 
-  void it('lists the programs "Apps & features" shows, keyed by their registry key name', () => {
+  it('lists the programs "Apps & features" shows, keyed by their registry key name', () => {
     assert.deepEqual(
       apps.map((a) => a.appId),
       ['7-Zip', '{A1B2C3D4-0000-1111-2222-333344445555}'],
     );
   });
 
-  void it('maps DisplayName, DisplayVersion, InstallLocation and EstimatedSize (KiB) into bytes', () => {
+  it('maps DisplayName, DisplayVersion, InstallLocation and EstimatedSize (KiB) into bytes', () => {
     assert.deepEqual(apps[0], {
       name: '7-Zip 23.01 (x64)',
       version: '23.01',
@@ -61,7 +61,7 @@ void describe('parseUninstallKeys', () => {
     });
   });
 
-  void it('reports a missing size as null and reads expandable strings', () => {
+  it('reports a missing size as null and reads expandable strings', () => {
     assert.equal(apps[1]?.sizeBytes, null);
     assert.equal(apps[1]?.name, 'Contoso VPN Client');
     assert.equal(apps[1]?.installLocation, 'C:\\Program Files\\Contoso\\VPN');

@@ -6,6 +6,7 @@ import {
   type EnrollmentTokenCreate,
   type EnrollRequest,
   type EnrollResponse,
+  type Platform,
 } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
 import type { Clock } from '../clock.js';
@@ -73,7 +74,7 @@ export class EnrollmentService {
   }
 
   /** What the device shows its user before they consent: generated from the privacy catalog. */
-  async info(secret: string): Promise<EnrollmentInfo> {
+  async info(secret: string, platform?: Platform): Promise<EnrollmentInfo> {
     const { tenant, token } = await this.usableToken(secret);
     const settings = await this.tenants.settings(tenant.id);
     return {
@@ -81,7 +82,7 @@ export class EnrollmentService {
       ownership: token.ownership,
       privacyStatement: settings.privacyStatement,
       supportContact: settings.supportContact,
-      ...describeCollection(token.ownership, undefined, false),
+      ...describeCollection(token.ownership, platform, false),
     };
   }
 

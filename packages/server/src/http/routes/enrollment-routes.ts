@@ -7,6 +7,7 @@ import {
   EnrollmentTokenSchema,
   EnrollRequestSchema,
   EnrollResponseSchema,
+  PlatformSchema,
   ProblemSchema,
   Uuid,
 } from '@custos/shared';
@@ -69,11 +70,14 @@ export const enrollmentDeviceRoutes: FastifyPluginAsyncTypebox<{ services: AppSe
       schema: {
         tags: ['device protocol'],
         summary: 'What the device shows its user before consent (from the privacy catalog)',
-        querystring: Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { token: Type.String({ minLength: 1, maxLength: 512 }), platform: Type.Optional(PlatformSchema) },
+          { additionalProperties: false },
+        ),
         response: { 200: EnrollmentInfoSchema, ...errors },
       },
     },
-    (request) => services.enrollment.info(request.query.token),
+    (request) => services.enrollment.info(request.query.token, request.query.platform),
   );
   app.post(
     '/api/v1/enroll',

@@ -1,0 +1,89 @@
+/**
+ * Black-box helpers: the real `custos` and `custos-agent` commands as child processes, and a real
+ * `custos serve` listening on a free loopback port.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import type { StorageConfig } from '@custos/server';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CUSTOS_BIN = join(root, 'packages', 'server', 'bin', 'custos.js');
+export const AGENT_BIN = join(root, 'packages', 'agent', 'bin', 'custos-agent.js');
+
+/** Environment that points the server and its CLI at a storage backend. */
+export function storageEnv(config: StorageConfig): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CUSTOS_LOG_LEVEL: 'warn', CUSTOS_REGIONS: 'eu,us,apac' };
+  if (config.kind === 'sqlite') return { ...env, CUSTOS_DATABASE: 'sqlite', CUSTOS_DATA_DIR: config.dataDir };
+  return {
+    ...env,
+    CUSTOS_DATABASE: 'postgres',
+    CUSTOS_DIRECTORY_DATABASE_URL: config.directoryUrl,
+    CUSTOS_REGION_DATABASE_URLS: Object.entries(config.regionUrls)
+      .map(([r, u]) => `${r}=${u}`)
+      .join(','),
+  };
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function runCommand(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Runs a command with --json that must succeed, and parses its output. */
+export async function runJson<T>(bin: string, args: string[], env: NodeJS.ProcessEnv): Promise<T> {
+  const result = await runCommand(bin, [...args, '--json'], env);
+  if (result.code !== 0) throw new Error(`${args.join(' ')} exited ${result.code}: ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+export interface ServerProcess {
+  url: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [CUSTOS_BIN, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /custos: listening on (http:\/\/[^\s]+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  return {
+    url,
+    output: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
