@@ -185,9 +185,40 @@ export function buildProgram(): Command {
       });
     });
 
-  program
-    .command('token')
-    .description('API tokens for automation')
+  const token = program.command('token').description('API tokens for automation');
+  token
+    .command('list')
+    .description("List a tenant's API tokens (never their secrets)")
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant: string; json?: boolean }, command: Command) => {
+      await withRuntime(command, async ({ services }) => {
+        const items = (await services.apiTokens.list(CLI_ACTOR, options.tenant)).map((t) => ({
+          id: t.id,
+          name: t.name,
+          role: t.role,
+          createdAt: new Date(t.createdAt).toISOString(),
+          expiresAt: new Date(t.expiresAt).toISOString(),
+          revokedAt: t.revokedAt === null ? null : new Date(t.revokedAt).toISOString(),
+        }));
+        print(options.json ?? false, { items }, () =>
+          items.map((t) => `${t.id}  ${t.revokedAt ? 'revoked' : `expires ${t.expiresAt}`}  ${t.role}  ${t.name}`).join('\n') || 'No tokens.',
+        );
+      });
+    });
+  token
+    .command('revoke')
+    .description('Revoke an API token; it stops working at once')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .requiredOption('--id <tokenId>', 'token id (from token list)')
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant: string; id: string; json?: boolean }, command: Command) => {
+      await withRuntime(command, async ({ services }) => {
+        await services.apiTokens.revoke(CLI_ACTOR, options.tenant, options.id);
+        print(options.json ?? false, { id: options.id, revoked: true }, () => `Revoked ${options.id}.`);
+      });
+    });
+  token
     .command('create')
     .description('Create an API token bound to a tenant and a built-in role; it is shown once and stored hashed')
     .requiredOption('--tenant <id>', 'tenant id')

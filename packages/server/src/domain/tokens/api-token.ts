@@ -14,5 +14,4 @@ export interface ApiTokenStore {
   findBySecretHash(secretHash: string): Promise<ApiTokenRecord | undefined>;
   list(): Promise<ApiTokenRecord[]>;
   revoke(id: string, at: number): Promise<boolean>;
-  markUsed(id: string, at: number): Promise<void>;
 }

@@ -65,10 +65,6 @@ export class ApiTokenRepository implements ApiTokenStore {
       .executeTakeFirst();
     return r.numUpdatedRows > 0n;
   }
-
-  async markUsed(id: string, at: number): Promise<void> {
-    await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('tenant_id', '=', this.tenantId).where('id', '=', id).execute();
-  }
 }
 
 function toEnrollmentToken(r: EnrollmentTokenTable): EnrollmentTokenRecord {
