@@ -56,7 +56,7 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('Run the API, the device endpoints and the background jobs in this process')
+    .description('Run the API and the device endpoints in this process')
     .option('--port <port>', 'TCP port (default 8080, or PORT)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1, or HOST)')
     .option('--demo', 'create a demo tenant (once) and print its credentials')
