@@ -4,6 +4,24 @@ import type { EnrollmentTokenRecord, EnrollmentTokenStore } from '../../domain/e
 import type { ApiTokenRecord, ApiTokenStore } from '../../domain/tokens/api-token.js';
 import type { ApiTokenTable, EnrollmentTokenTable, RegionDatabase } from '../database.js';
 
+/** Revokes an unrevoked token of either kind; false when there was none to revoke. */
+async function revokeToken(
+  db: Kysely<RegionDatabase>,
+  table: 'api_tokens' | 'enrollment_tokens',
+  tenantId: string,
+  id: string,
+  at: number,
+): Promise<boolean> {
+  const r = await db
+    .updateTable(table)
+    .set({ revoked_at: at })
+    .where('tenant_id', '=', tenantId)
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
+
 function toApiToken(r: ApiTokenTable): ApiTokenRecord {
   return {
     id: r.id,
@@ -55,15 +73,8 @@ export class ApiTokenRepository implements ApiTokenStore {
     return rows.map(toApiToken);
   }
 
-  async revoke(id: string, at: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('api_tokens')
-      .set({ revoked_at: at })
-      .where('tenant_id', '=', this.tenantId)
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+  revoke(id: string, at: number): Promise<boolean> {
+    return revokeToken(this.db, 'api_tokens', this.tenantId, id, at);
   }
 }
 
@@ -131,15 +142,8 @@ export class EnrollmentTokenRepository implements EnrollmentTokenStore {
     return rows.map(toEnrollmentToken);
   }
 
-  async revoke(id: string, at: number): Promise<boolean> {
-    const r = await this.db
-      .updateTable('enrollment_tokens')
-      .set({ revoked_at: at })
-      .where('tenant_id', '=', this.tenantId)
-      .where('id', '=', id)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return r.numUpdatedRows > 0n;
+  revoke(id: string, at: number): Promise<boolean> {
+    return revokeToken(this.db, 'enrollment_tokens', this.tenantId, id, at);
   }
 
   async consumeUse(id: string, at: number): Promise<boolean> {
