@@ -154,7 +154,7 @@ function rawRows(store: PreparedStore, workload: IngestWorkload, now: number): R
   return workload.docs.map((doc, i) => {
     const deviceId = store.deviceIds[i] as string;
     const columns = fullHardwareToColumns(doc.hardware) as Record<string, SqlValue>;
-    const update = [...HARDWARE_COLUMN_NAMES.map((c) => columns[c] ?? null), workload.digests[i] as string, now, store.tenantId, deviceId];
+    const update = [...HARDWARE_COLUMN_NAMES.map((c) => columns[c] ?? null), now, store.tenantId, deviceId];
     const rows = doc.apps.map((a): SqlValue[] => [
       store.tenantId,
       deviceId,
@@ -173,7 +173,7 @@ function rawRows(store: PreparedStore, workload: IngestWorkload, now: number): R
 }
 
 function updateSql(placeholder: (n: number) => string): string {
-  const set = [...HARDWARE_COLUMN_NAMES, 'inventory_digest', 'inventory_updated_at'].map((c, i) => `${c} = ${placeholder(i + 1)}`);
+  const set = [...HARDWARE_COLUMN_NAMES, 'inventory_updated_at'].map((c, i) => `${c} = ${placeholder(i + 1)}`);
   const n = set.length;
   return `update devices set ${set.join(', ')} where tenant_id = ${placeholder(n + 1)} and id = ${placeholder(n + 2)}`;
 }

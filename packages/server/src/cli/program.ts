@@ -201,8 +201,12 @@ export function buildProgram(): Command {
           expiresAt: new Date(t.expiresAt).toISOString(),
           revokedAt: t.revokedAt === null ? null : new Date(t.revokedAt).toISOString(),
         }));
-        print(options.json ?? false, { items }, () =>
-          items.map((t) => `${t.id}  ${t.revokedAt ? 'revoked' : `expires ${t.expiresAt}`}  ${t.role}  ${t.name}`).join('\n') || 'No tokens.',
+        print(
+          options.json ?? false,
+          { items },
+          () =>
+            items.map((t) => `${t.id}  ${t.revokedAt ? 'revoked' : `expires ${t.expiresAt}`}  ${t.role}  ${t.name}`).join('\n') ||
+            'No tokens.',
         );
       });
     });

@@ -118,12 +118,27 @@ export interface DeviceTable {
   certificate_pem: string;
   certificate_serial: string;
   public_key_spki: string;
-  request_seq: number;
-  inventory_digest: string | null;
   inventory_updated_at: number | null;
-  last_check_in_at: number | null;
   enrolled_at: number;
   retired_at: number | null;
+}
+
+/**
+ * What a check-in reads and writes, apart from the device record: a narrow row with no secondary
+ * index, so the per-request write (sequence number, check-in time) stays small on both dialects
+ * (on PostgreSQL it can be a HOT update). `platform`, `enrolled_at` and `app_inventory_scope` are
+ * copies the check-in needs; the repository writes them together with the device record.
+ */
+export interface DeviceCheckInStateTable {
+  tenant_id: string;
+  device_id: string;
+  active: number;
+  request_seq: number;
+  last_check_in_at: number | null;
+  inventory_digest: string | null;
+  app_inventory_scope: string;
+  platform: string;
+  enrolled_at: number;
 }
 
 export interface DeviceAppTable {
@@ -145,5 +160,6 @@ export interface RegionDatabase {
   api_tokens: ApiTokenTable;
   enrollment_tokens: EnrollmentTokenTable;
   devices: DeviceTable;
+  device_checkin_state: DeviceCheckInStateTable;
   device_apps: DeviceAppTable;
 }

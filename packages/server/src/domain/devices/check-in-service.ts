@@ -14,7 +14,7 @@ import { DomainError } from '../domain-error.js';
 import { INITIAL_CHECKIN_SECONDS, INITIAL_PERIOD_SECONDS } from '../enrollment/enrollment-service.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import type { CheckInTarget } from './device-store.js';
-import { appsToStore, scopeOf } from './inventory-ingestion.js';
+import { appsToStore } from './inventory-ingestion.js';
 
 const MAX_APP_KEY_LENGTH = 2048;
 
@@ -80,7 +80,7 @@ export class CheckInService {
           await data.devices.replaceInventory(
             device.deviceId,
             upload.doc.hardware,
-            appsToStore(upload.doc.apps, scopeOf(t)),
+            appsToStore(upload.doc.apps, t.appInventoryScope),
             body.inventoryDigest,
             now,
           );
@@ -97,7 +97,7 @@ export class CheckInService {
           await data.devices.applyInventoryDelta(
             device.deviceId,
             upload.delta.hardware ?? {},
-            appsToStore(upload.delta.upsertApps ?? [], scopeOf(t)),
+            appsToStore(upload.delta.upsertApps ?? [], t.appInventoryScope),
             upload.delta.removeApps ?? [],
             body.inventoryDigest,
             now,
@@ -112,7 +112,7 @@ export class CheckInService {
     const initial = now - target.enrolledAt < INITIAL_PERIOD_SECONDS * 1000;
     return {
       inventory: stored,
-      appInventoryScope: scopeOf(target),
+      appInventoryScope: target.appInventoryScope,
       nextCheckInSeconds: initial ? INITIAL_CHECKIN_SECONDS : settings.checkInIntervalSeconds,
       serverTime: new Date(now).toISOString(),
     };

@@ -1,4 +1,5 @@
 import type {
+  AppInventoryScope,
   AppRecord,
   ComplianceState,
   DeviceListQuery,
@@ -37,8 +38,7 @@ export interface StoredApp extends Required<AppRecord> {
 /** What a check-in needs to know about the device, read by the same statement that records it. */
 export interface CheckInTarget {
   platform: Platform;
-  ownership: Ownership;
-  appListPolicyApplies: boolean;
+  appInventoryScope: AppInventoryScope;
   inventoryDigest: string | null;
   enrolledAt: number;
 }
@@ -55,7 +55,7 @@ export interface DeviceStore {
   countActiveForUser(userEmail: string): Promise<number>;
   listApps(id: string): Promise<StoredApp[]>;
   /** The device's public key, only while the device is active. */
-  findActiveCredential(id: string): Promise<{ publicKeySpki: string; requestSeq: number } | undefined>;
+  findActiveCredential(id: string): Promise<{ publicKeySpki: string } | undefined>;
   /**
    * Records an authenticated request: succeeds only if the device is active and `seq` is above every
    * sequence number seen so far (one atomic statement: replay protection and revocation in one).

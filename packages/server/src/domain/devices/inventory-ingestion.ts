@@ -2,12 +2,8 @@
  * Turning a validated inventory into what is stored: the ownership rule applied on the server (the
  * trust anchor, whatever the agent sent) and apps keyed for delta updates.
  */
-import { appInventoryScope, appKey, type AppInventoryScope, type AppRecord } from '@custos/shared';
-import type { CheckInTarget, StoredApp } from './device-store.js';
-
-export function scopeOf(target: Pick<CheckInTarget, 'ownership' | 'platform' | 'appListPolicyApplies'>): AppInventoryScope {
-  return appInventoryScope(target.ownership, target.platform, target.appListPolicyApplies);
-}
+import { appKey, type AppInventoryScope, type AppRecord } from '@custos/shared';
+import type { StoredApp } from './device-store.js';
 
 /**
  * Apps to store: on a `managed-only` device every app Custos does not manage is dropped here, before

@@ -1,5 +1,6 @@
 /** Migrations of a region store. Every tenant table's primary key starts with tenant_id. */
 import { sql, type Kysely, type Migration } from 'kysely';
+import { isPostgres } from '../dialects/postgres.js';
 
 export const regionMigrations: Record<string, Migration> = {
   '0001-foundation': {
@@ -113,20 +114,36 @@ export const regionMigrations: Record<string, Migration> = {
         .addColumn('certificate_pem', 'text', (c) => c.notNull())
         .addColumn('certificate_serial', 'text', (c) => c.notNull())
         .addColumn('public_key_spki', 'text', (c) => c.notNull())
-        .addColumn('request_seq', 'bigint', (c) => c.notNull())
-        .addColumn('inventory_digest', 'text')
         .addColumn('inventory_updated_at', 'bigint')
-        .addColumn('last_check_in_at', 'bigint')
         .addColumn('enrolled_at', 'bigint', (c) => c.notNull())
         .addColumn('retired_at', 'bigint')
         .addPrimaryKeyConstraint('devices_pk', ['tenant_id', 'id']);
       await devices.execute();
       // Keyset-paging indexes: the list sorts on COALESCE(column, sentinel), id (see device-repository.ts).
       await sql`create index devices_by_name on devices (tenant_id, coalesce(device_name, ''), id)`.execute(db);
-      await sql`create index devices_by_checkin on devices (tenant_id, coalesce(last_check_in_at, -1), id)`.execute(db);
       await sql`create index devices_by_enrolled on devices (tenant_id, enrolled_at, id)`.execute(db);
       await sql`create index devices_by_serial on devices (tenant_id, serial_number)`.execute(db);
       await sql`create index devices_by_user on devices (tenant_id, user_email)`.execute(db);
+
+      // Written on every device request; no secondary index on purpose (see database.ts).
+      await db.schema
+        .createTable('device_checkin_state')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('request_seq', 'bigint', (c) => c.notNull())
+        .addColumn('last_check_in_at', 'bigint')
+        .addColumn('inventory_digest', 'text')
+        .addColumn('app_inventory_scope', 'text', (c) => c.notNull())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('enrolled_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('device_checkin_state_pk', ['tenant_id', 'device_id'])
+        .addForeignKeyConstraint('device_checkin_state_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+      // Room in each page for the new row version, so PostgreSQL updates it in place (HOT).
+      if (isPostgres(db)) await sql`alter table device_checkin_state set (fillfactor = 70)`.execute(db);
 
       await db.schema
         .createTable('device_apps')

@@ -1,16 +1,18 @@
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
-import type {
-  DeviceListQuery,
-  DeviceSortField,
-  HardwareInventory,
-  ManagementChannel,
-  Ownership,
-  Platform,
-  ComplianceState,
+import { CompiledQuery, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import {
+  appInventoryScope,
+  type AppInventoryScope,
+  type ComplianceState,
+  type DeviceListQuery,
+  type DeviceSortField,
+  type HardwareInventory,
+  type ManagementChannel,
+  type Ownership,
+  type Platform,
 } from '@custos/shared';
 import { DomainError } from '../../domain/domain-error.js';
 import type { CheckInTarget, DevicePage, DeviceRecord, DeviceStore, StoredApp } from '../../domain/devices/device-store.js';
-import type { DeviceAppTable, DeviceTable, RegionDatabase } from '../database.js';
+import type { DeviceAppTable, DeviceCheckInStateTable, DeviceTable, RegionDatabase } from '../database.js';
 import { columnsToHardware, fullHardwareToColumns, hardwareToColumns } from './hardware-columns.js';
 
 /**
@@ -20,8 +22,8 @@ import { columnsToHardware, fullHardwareToColumns, hardwareToColumns } from './h
  */
 const SORT_EXPRESSIONS: Record<DeviceSortField, { sql: ReturnType<typeof sql.raw>; numeric: boolean }> = {
   deviceName: { sql: sql.raw("coalesce(device_name, '')"), numeric: false },
-  lastCheckInAt: { sql: sql.raw('coalesce(last_check_in_at, -1)'), numeric: true },
-  enrolledAt: { sql: sql.raw('enrolled_at'), numeric: true },
+  lastCheckInAt: { sql: sql.raw('coalesce(s.last_check_in_at, -1)'), numeric: true },
+  enrolledAt: { sql: sql.raw('devices.enrolled_at'), numeric: true },
   osVersion: { sql: sql.raw("coalesce(os_version, '')"), numeric: false },
   serialNumber: { sql: sql.raw("coalesce(serial_number, '')"), numeric: false },
   model: { sql: sql.raw("coalesce(model, '')"), numeric: false },
@@ -61,7 +63,10 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
-function toRecord(row: DeviceTable): DeviceRecord {
+/** A device row joined with the columns of its check-in state. */
+type DeviceRow = DeviceTable & Pick<DeviceCheckInStateTable, 'request_seq' | 'last_check_in_at' | 'inventory_digest'>;
+
+function toRecord(row: DeviceRow): DeviceRecord {
   return {
     id: row.id,
     platform: row.platform as Platform,
@@ -103,6 +108,55 @@ function appRows(tenantId: string, deviceId: string, apps: StoredApp[]): DeviceA
   }));
 }
 
+interface RecordRequestRow {
+  platform: string;
+  app_inventory_scope: string;
+  inventory_digest: string | null;
+  enrolled_at: number;
+}
+
+/**
+ * The check-in's one statement, compiled once per database and reused with new parameters: it runs
+ * for every device request, and building it through the query builder each time costs as much as
+ * running it. Built from sentinel values whose positions in the parameter list are then filled.
+ */
+const recordRequestTemplates = new WeakMap<Kysely<RegionDatabase>, Map<boolean, CompiledQuery>>();
+const SENTINEL = { seq: -9_000_000_001, at: -9_000_000_002, tenantId: '\u0000tenant', deviceId: '\u0000device' } as const;
+
+function recordRequestQuery(
+  db: Kysely<RegionDatabase>,
+  checkIn: boolean,
+  values: { seq: number; at: number; tenantId: string; deviceId: string },
+): CompiledQuery<RecordRequestRow> {
+  let templates = recordRequestTemplates.get(db);
+  if (!templates) recordRequestTemplates.set(db, (templates = new Map()));
+  let template = templates.get(checkIn);
+  if (!template) {
+    template = db
+      .updateTable('device_checkin_state')
+      .set(checkIn ? { request_seq: SENTINEL.seq, last_check_in_at: SENTINEL.at } : { request_seq: SENTINEL.seq })
+      .where('tenant_id', '=', SENTINEL.tenantId)
+      .where('device_id', '=', SENTINEL.deviceId)
+      .where('active', '=', 1)
+      .where('request_seq', '<', SENTINEL.seq)
+      .returning(['platform', 'app_inventory_scope', 'inventory_digest', 'enrolled_at'])
+      .compile();
+    templates.set(checkIn, template);
+  }
+  const parameters = template.parameters.map((p) =>
+    p === SENTINEL.seq
+      ? values.seq
+      : p === SENTINEL.at
+        ? values.at
+        : p === SENTINEL.tenantId
+          ? values.tenantId
+          : p === SENTINEL.deviceId
+            ? values.deviceId
+            : p,
+  );
+  return CompiledQuery.raw(template.sql, parameters) as CompiledQuery<RecordRequestRow>;
+}
+
 export class DeviceRepository implements DeviceStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
@@ -130,23 +184,41 @@ export class DeviceRepository implements DeviceStore {
         certificate_pem: device.certificatePem,
         certificate_serial: device.certificateSerial,
         public_key_spki: device.publicKeySpki,
-        request_seq: device.requestSeq,
-        inventory_digest: device.inventoryDigest,
         inventory_updated_at: null,
-        last_check_in_at: device.lastCheckInAt,
         enrolled_at: device.enrolledAt,
         retired_at: device.retiredAt,
       })
       .execute();
+    await this.db
+      .insertInto('device_checkin_state')
+      .values({
+        tenant_id: this.tenantId,
+        device_id: device.id,
+        active: device.status === 'active' ? 1 : 0,
+        request_seq: device.requestSeq,
+        last_check_in_at: device.lastCheckInAt,
+        inventory_digest: device.inventoryDigest,
+        app_inventory_scope: appInventoryScope(device.ownership, device.platform, device.appListPolicyApplies),
+        platform: device.platform,
+        enrolled_at: device.enrolledAt,
+      })
+      .execute();
+  }
+
+  /** Devices joined with their check-in state; every filter names its table. */
+  private selectDevices() {
+    return this.db
+      .selectFrom('devices')
+      .innerJoin('device_checkin_state as s', (join) =>
+        join.onRef('s.tenant_id', '=', 'devices.tenant_id').onRef('s.device_id', '=', 'devices.id'),
+      )
+      .selectAll('devices')
+      .select(['s.request_seq', 's.last_check_in_at', 's.inventory_digest'])
+      .where('devices.tenant_id', '=', this.tenantId);
   }
 
   async get(id: string): Promise<DeviceRecord | undefined> {
-    const row = await this.db
-      .selectFrom('devices')
-      .selectAll()
-      .where('tenant_id', '=', this.tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.selectDevices().where('devices.id', '=', id).executeTakeFirst();
     return row && toRecord(row);
   }
 
@@ -155,20 +227,20 @@ export class DeviceRepository implements DeviceStore {
     const order = query.order ?? 'asc';
     const limit = query.limit ?? 100;
     const key = SORT_EXPRESSIONS[sort];
-    let q = this.db.selectFrom('devices').selectAll().where('tenant_id', '=', this.tenantId);
-    if (query.platform) q = q.where('platform', '=', query.platform);
-    if (query.operatingSystem) q = q.where('operating_system', '=', query.operatingSystem);
-    if (query.osVersion) q = q.where('os_version', '=', query.osVersion);
-    if (query.ownership) q = q.where('ownership', '=', query.ownership);
-    if (query.complianceState) q = q.where('compliance_state', '=', query.complianceState);
-    q = q.where('status', '=', query.status ?? 'active');
-    if (query.lastCheckInAfter) q = q.where('last_check_in_at', '>=', Date.parse(query.lastCheckInAfter));
-    if (query.lastCheckInBefore) q = q.where('last_check_in_at', '<', Date.parse(query.lastCheckInBefore));
+    let q = this.selectDevices();
+    if (query.platform) q = q.where('devices.platform', '=', query.platform);
+    if (query.operatingSystem) q = q.where('devices.operating_system', '=', query.operatingSystem);
+    if (query.osVersion) q = q.where('devices.os_version', '=', query.osVersion);
+    if (query.ownership) q = q.where('devices.ownership', '=', query.ownership);
+    if (query.complianceState) q = q.where('devices.compliance_state', '=', query.complianceState);
+    q = q.where('devices.status', '=', query.status ?? 'active');
+    if (query.lastCheckInAfter) q = q.where('s.last_check_in_at', '>=', Date.parse(query.lastCheckInAfter));
+    if (query.lastCheckInBefore) q = q.where('s.last_check_in_at', '<', Date.parse(query.lastCheckInBefore));
     if (query.search) {
       const pattern = `%${escapeLike(query.search.toLowerCase())}%`;
       const search = query.search;
       q = q.where((eb) =>
-        eb.or([eb(sql`lower(device_name)`, 'like', sql<string>`${pattern} escape '\\'`), eb('serial_number', '=', search)]),
+        eb.or([eb(sql`lower(devices.device_name)`, 'like', sql<string>`${pattern} escape '\\'`), eb('devices.serial_number', '=', search)]),
       );
     }
     if (query.cursor) {
@@ -180,7 +252,7 @@ export class DeviceRepository implements DeviceStore {
     }
     const rows = await q
       .orderBy(key.sql, order)
-      .orderBy('id', order)
+      .orderBy('devices.id', order)
       .limit(limit + 1)
       .execute();
     const page = rows.slice(0, limit).map(toRecord);
@@ -222,34 +294,28 @@ export class DeviceRepository implements DeviceStore {
     }));
   }
 
-  async findActiveCredential(id: string): Promise<{ publicKeySpki: string; requestSeq: number } | undefined> {
+  async findActiveCredential(id: string): Promise<{ publicKeySpki: string } | undefined> {
     const row = await this.db
       .selectFrom('devices')
-      .select(['public_key_spki', 'request_seq'])
+      .select(['public_key_spki'])
       .where('tenant_id', '=', this.tenantId)
       .where('id', '=', id)
       .where('status', '=', 'active')
       .executeTakeFirst();
-    return row && { publicKeySpki: row.public_key_spki, requestSeq: row.request_seq };
+    return row && { publicKeySpki: row.public_key_spki };
   }
 
   async recordRequest(id: string, seq: number, at: number, checkIn: boolean): Promise<CheckInTarget | undefined> {
-    const row = await this.db
-      .updateTable('devices')
-      .set(checkIn ? { request_seq: seq, last_check_in_at: at } : { request_seq: seq })
-      .where('tenant_id', '=', this.tenantId)
-      .where('id', '=', id)
-      .where('status', '=', 'active')
-      .where('request_seq', '<', seq)
-      .returning(['platform', 'ownership', 'app_list_policy', 'inventory_digest', 'enrolled_at'])
-      .executeTakeFirst();
+    const result = await this.db.executeQuery<RecordRequestRow>(
+      recordRequestQuery(this.db, checkIn, { seq, at, tenantId: this.tenantId, deviceId: id }),
+    );
+    const row = result.rows[0];
     return (
       row && {
         platform: row.platform as Platform,
-        ownership: row.ownership as Ownership,
-        appListPolicyApplies: row.app_list_policy === 1,
+        appInventoryScope: row.app_inventory_scope as AppInventoryScope,
         inventoryDigest: row.inventory_digest,
-        enrolledAt: row.enrolled_at,
+        enrolledAt: Number(row.enrolled_at),
       }
     );
   }
@@ -257,10 +323,11 @@ export class DeviceRepository implements DeviceStore {
   async replaceInventory(id: string, hardware: HardwareInventory, apps: StoredApp[], digest: string, at: number): Promise<void> {
     await this.db
       .updateTable('devices')
-      .set({ ...fullHardwareToColumns(hardware), inventory_digest: digest, inventory_updated_at: at })
+      .set({ ...fullHardwareToColumns(hardware), inventory_updated_at: at })
       .where('tenant_id', '=', this.tenantId)
       .where('id', '=', id)
       .execute();
+    await this.setInventoryDigest(id, digest);
     await this.db.deleteFrom('device_apps').where('tenant_id', '=', this.tenantId).where('device_id', '=', id).execute();
     await this.insertApps(id, apps);
   }
@@ -275,10 +342,11 @@ export class DeviceRepository implements DeviceStore {
   ): Promise<void> {
     await this.db
       .updateTable('devices')
-      .set({ ...hardwareToColumns(hardware), inventory_digest: digest, inventory_updated_at: at })
+      .set({ ...hardwareToColumns(hardware), inventory_updated_at: at })
       .where('tenant_id', '=', this.tenantId)
       .where('id', '=', id)
       .execute();
+    await this.setInventoryDigest(id, digest);
     const gone = [...removeKeys, ...upsert.map((a) => a.key)];
     for (let i = 0; i < gone.length; i += APP_INSERT_BATCH) {
       await this.db
@@ -299,8 +367,23 @@ export class DeviceRepository implements DeviceStore {
       .where('id', '=', id)
       .where('status', '=', 'active')
       .executeTakeFirst();
+    await this.db
+      .updateTable('device_checkin_state')
+      .set({ active: 0 })
+      .where('tenant_id', '=', this.tenantId)
+      .where('device_id', '=', id)
+      .execute();
     await this.db.deleteFrom('device_apps').where('tenant_id', '=', this.tenantId).where('device_id', '=', id).execute();
     return result.numUpdatedRows > 0n;
+  }
+
+  private async setInventoryDigest(id: string, digest: string): Promise<void> {
+    await this.db
+      .updateTable('device_checkin_state')
+      .set({ inventory_digest: digest })
+      .where('tenant_id', '=', this.tenantId)
+      .where('device_id', '=', id)
+      .execute();
   }
 
   private async insertApps(id: string, apps: StoredApp[]): Promise<void> {
@@ -314,7 +397,7 @@ export class DeviceRepository implements DeviceStore {
   }
 }
 
-function sortValue(sort: DeviceSortField, row: DeviceTable): string | number {
+function sortValue(sort: DeviceSortField, row: DeviceRow): string | number {
   switch (sort) {
     case 'deviceName':
       return row.device_name ?? '';
