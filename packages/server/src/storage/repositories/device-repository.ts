@@ -129,7 +129,7 @@ function recordRequestQuery(
   values: { seq: number; at: number; tenantId: string; deviceId: string },
 ): CompiledQuery<RecordRequestRow> {
   let templates = recordRequestTemplates.get(db);
-  if (!templates) recordRequestTemplates.set(db, (templates = new Map()));
+  if (!templates) recordRequestTemplates.set(db, (templates = new Map<boolean, CompiledQuery>()));
   let template = templates.get(checkIn);
   if (!template) {
     template = db
@@ -154,7 +154,7 @@ function recordRequestQuery(
             ? values.deviceId
             : p,
   );
-  return CompiledQuery.raw(template.sql, parameters) as CompiledQuery<RecordRequestRow>;
+  return CompiledQuery.raw(template.sql, parameters);
 }
 
 export class DeviceRepository implements DeviceStore {
