@@ -1,5 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AppListSchema, DeviceIdParams, DeviceListQuery, DeviceListSchema, DeviceSchema, ProblemSchema } from '@custos/shared';
+import {
+  appInventoryScope,
+  AppListSchema,
+  DeviceIdParams,
+  DeviceListQuery,
+  DeviceListSchema,
+  DeviceSchema,
+  ProblemSchema,
+} from '@custos/shared';
 import type { AppServices } from '../services.js';
 import { actorTenant } from '../plugins/authenticate.js';
 import { toAppDto, toDeviceDto } from './device-dto.js';
@@ -46,7 +54,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
     async (request) => {
       const tenantId = actorTenant(request);
       const { device, apps } = await services.devices.apps(request.actor, tenantId, request.params.id);
-      return { items: apps.map(toAppDto), appInventoryScope: toDeviceDto(tenantId, device).appInventoryScope };
+      return {
+        items: apps.map(toAppDto),
+        appInventoryScope: appInventoryScope(device.ownership, device.platform, device.appListPolicyApplies),
+      };
     },
   );
 
