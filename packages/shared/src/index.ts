@@ -6,3 +6,4 @@ export * from './device-auth.js';
 export * from './roles.js';
 export * from './api-schemas.js';
 export * from './transparency.js';
+export * from './compliance.js';
