@@ -8,7 +8,6 @@
  * keys) holding the same device rows, process the devices one after another, and commit one
  * transaction per device, as a device's check-in does. Only the writes are timed.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
@@ -19,6 +18,7 @@ import type { DeviceRecord } from '../../packages/server/dist/domain/devices/dev
 import { defaultCountryRegions } from '../../packages/server/dist/domain/tenants/region-map.js';
 import { fullHardwareToColumns, HARDWARE_COLUMNS } from '../../packages/server/dist/storage/repositories/hardware-columns.js';
 import { TEST_REGIONS, type TestBackend } from '../../packages/server/dist/test-support/backends.js';
+import { deviceRecord } from '../../packages/server/dist/test-support/device-fixture.js';
 import type { Cleanup } from './cleanup.js';
 import { inventoryDigest, inventoryOf } from './inventory-fixture.js';
 
@@ -46,29 +46,12 @@ export function buildWorkload(devices: number, apps: number): IngestWorkload {
   return { docs, digests: docs.map(inventoryDigest) };
 }
 
-function deviceRecord(i: number, now: number): DeviceRecord {
-  return {
-    id: randomUUID(),
-    platform: 'linux',
-    managementChannel: 'agent',
-    ownership: 'corporate',
-    status: 'active',
-    complianceState: 'unknown',
-    appListPolicyApplies: false,
-    hardware: {},
+function benchDevice(i: number, now: number): DeviceRecord {
+  return deviceRecord({
     userEmail: `user${i}@example.com`,
-    enrollmentTokenId: null,
-    consent: { privacyStatementVersion: '1', acceptedAt: now, method: 'unattended' },
-    // A real device certificate is about this long; the row's size matters to an UPDATE.
-    certificatePem: `-----BEGIN CERTIFICATE-----\n${randomBytes(520).toString('base64')}\n-----END CERTIFICATE-----\n`,
-    certificateSerial: randomBytes(16).toString('hex'),
-    publicKeySpki: randomBytes(91).toString('base64'),
-    requestSeq: 0,
-    inventoryDigest: null,
-    lastCheckInAt: null,
     enrolledAt: now,
-    retiredAt: null,
-  };
+    consent: { privacyStatementVersion: '1', acceptedAt: now, method: 'unattended' },
+  });
 }
 
 interface PreparedStore {
@@ -90,7 +73,7 @@ async function prepareStore(backend: TestBackend, devices: number, cleanup: Clea
     const { tenant } = await runtime.services.tenants.create({ name: 'Bench Corp', country: 'GB', adminEmail: 'it@bench.example' });
     const data = await runtime.services.tenants.data(tenant.id);
     const now = Date.now();
-    const records = Array.from({ length: devices }, (_, i) => deviceRecord(i, now));
+    const records = Array.from({ length: devices }, (_, i) => benchDevice(i, now));
     await data.transaction(async (trx) => {
       for (const record of records) await trx.devices.insert(record);
     });

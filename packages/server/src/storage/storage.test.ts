@@ -3,38 +3,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { HARDWARE_FIELDS, type DeviceListQuery } from '@custos/shared';
-import type { DeviceRecord } from '../domain/devices/device-store.js';
 import { BACKENDS, TEST_REGIONS, type TestBackend } from '../test-support/backends.js';
+import { deviceRecord } from '../test-support/device-fixture.js';
 import { seedTenant, startHarness, type Harness } from '../test-support/harness.js';
 import { HARDWARE_COLUMNS } from './repositories/hardware-columns.js';
 import { RegionStoreMismatchError, Storage } from './storage.js';
 
 const TENANT_TABLES = ['tenant_settings', 'tenant_ca', 'api_tokens', 'enrollment_tokens', 'devices', 'device_apps'] as const;
 
-function device(overrides: Partial<DeviceRecord> & { hardware?: DeviceRecord['hardware'] } = {}): DeviceRecord {
-  return {
-    id: randomUUID(),
-    platform: 'linux',
-    managementChannel: 'agent',
-    ownership: 'corporate',
-    status: 'active',
-    complianceState: 'unknown',
-    appListPolicyApplies: false,
-    hardware: {},
-    userEmail: null,
-    enrollmentTokenId: null,
-    consent: { privacyStatementVersion: '1', acceptedAt: 1, method: 'unattended' },
-    certificatePem: 'pem',
-    certificateSerial: randomUUID(),
-    publicKeySpki: 'spki',
-    requestSeq: 0,
-    inventoryDigest: null,
-    lastCheckInAt: null,
-    enrolledAt: 1_000,
-    retiredAt: null,
-    ...overrides,
-  };
-}
+const device = deviceRecord;
 
 test('every catalog hardware field has a column', () => {
   assert.deepEqual(HARDWARE_FIELDS.map((f) => f.name).sort(), Object.keys(HARDWARE_COLUMNS).sort());
