@@ -87,3 +87,47 @@ export async function startServer(env: NodeJS.ProcessEnv): Promise<ServerProcess
       }),
   };
 }
+
+export interface AgentProcess {
+  output: () => string;
+  /** Resolves when the agent's output matches `pattern` (rejects after `timeoutMs`). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `custos-agent <args>` as a long-running child process (the daemon). */
+export function startAgent(args: string[], env: NodeJS.ProcessEnv): AgentProcess {
+  const child: ChildProcess = spawn(process.execPath, [AGENT_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const waiters = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const check of waiters) check();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  return {
+    output: () => output,
+    waitFor: (pattern, timeoutMs = 30_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(output)) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`agent output never matched ${String(pattern)}:\n${output}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -8,7 +8,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { checkIn, type CheckInResult } from './check-in.js';
 import { DeviceClient, isInsecureServerUrl, normalizeServerUrl } from './client.js';
 import { askForConsent, consentText, type ConsentMethod } from './consent.js';
+import { checkInAndRunCommands, type CheckInWithCommands } from './command-runner.js';
 import { runDaemon } from './daemon.js';
+import { ACTIONS_MODES, type ActionOptions, type ActionsMode } from './device-actions.js';
 import { enrollDevice } from './enrollment.js';
 import { EXIT_USAGE, reportError } from './error-report.js';
 import { readStatus } from './status.js';
@@ -54,6 +56,34 @@ const stateDirOption = () =>
     .env('CUSTOS_AGENT_STATE_DIR')
     .makeOptionMandatory();
 const jsonOption = () => new Option('--json', 'print one JSON object on stdout instead of text');
+const actionsOption = () =>
+  new Option(
+    '--actions <mode>',
+    'how to carry out lock, restart, rename and wipe commands: "real" runs the platform tools; ' +
+      `"simulate" only records each in <state-dir>/simulated-actions.jsonl and acknowledges it (tests, demos)`,
+  )
+    .choices(ACTIONS_MODES)
+    .env('CUSTOS_AGENT_ACTIONS')
+    .default('real');
+const allowWipeOption = () =>
+  new Option('--allow-wipe', 'carry out wipe commands (Windows: factory reset); without it a wipe is refused and reported as an error');
+
+interface ActionFlags {
+  actions: ActionsMode;
+  allowWipe?: boolean;
+}
+
+function actionOptions(flags: ActionFlags): ActionOptions {
+  return { mode: flags.actions, allowWipe: flags.allowWipe === true };
+}
+
+function describeCommands(result: CheckInWithCommands): string {
+  if (result.outcomes.length === 0) return '';
+  const each = result.outcomes.map(
+    (o) => `${o.action} ${o.status}${o.detail ? ` (${o.detail})` : ''}${o.reported ? '' : ' [not reported]'}`,
+  );
+  return `; commands: ${each.join(', ')}`;
+}
 
 const program = new Command()
   .name('custos-agent')
@@ -136,18 +166,22 @@ program
     'send this inventory document (JSON: { "hardware": {...}, "apps": [...] }) whole, as is, instead of collecting one',
   )
   .option('--full', 'send the whole inventory, not only the changes')
+  .addOption(actionsOption())
+  .addOption(allowWipeOption())
   .addOption(jsonOption())
   .action(
-    reporting(async (options: { stateDir: string; inventoryFrom?: string; full?: boolean; json?: boolean }) => {
+    reporting(async (options: { stateDir: string; inventoryFrom?: string; full?: boolean; json?: boolean } & ActionFlags) => {
       const result = await withStateLock(options.stateDir, async () => {
         const state = await requireState(options.stateDir);
-        return checkIn(new DeviceClient(options.stateDir, state), {
+        return checkInAndRunCommands(new DeviceClient(options.stateDir, state), options.stateDir, actionOptions(options), {
           ...(options.full ? { full: true } : {}),
           ...(options.inventoryFrom !== undefined ? { inventoryFromFile: options.inventoryFrom } : {}),
         });
       });
       if (options.json) printJson(result);
-      else process.stdout.write(`Checked in: ${describeCheckIn(result)}.\n`);
+      else if (result.retired)
+        process.stdout.write('Retired by the server: this device left management; its state and private key are deleted.\n');
+      else process.stdout.write(`Checked in: ${describeCheckIn(result)}${describeCommands(result)}.\n`);
     }),
   );
 
@@ -158,8 +192,11 @@ program
       'Logs one line per check-in; stops cleanly on SIGINT or SIGTERM.',
   )
   .addOption(stateDirOption())
+  .addOption(actionsOption())
+  .addOption(allowWipeOption())
+  .option('--no-push', 'do not hold the push channel; check in on the schedule only')
   .action(
-    reporting(async (options: { stateDir: string }) => {
+    reporting(async (options: { stateDir: string; push: boolean } & ActionFlags) => {
       const state = await requireState(options.stateDir);
       const controller = new AbortController();
       const stop = (): void => controller.abort();
@@ -167,14 +204,28 @@ program
       process.once('SIGTERM', stop);
       process.stderr.write(`custos-agent: checking in as device ${state.deviceId} with ${state.serverUrl}; stop with Ctrl-C or SIGTERM.\n`);
       try {
-        await runDaemon(options.stateDir, controller.signal, {
-          checkedIn: (result, next) =>
-            process.stdout.write(`${new Date().toISOString()} check-in ok: ${describeCheckIn({ ...result, nextCheckInSeconds: next })}\n`),
-          failed: (error, retry) =>
-            process.stderr.write(
-              `${new Date().toISOString()} check-in failed: ${reportError(error).lines.join(' ')}; retrying in ${retry} s\n`,
-            ),
-        });
+        await runDaemon(
+          options.stateDir,
+          controller.signal,
+          {
+            checkedIn: (result, next) =>
+              process.stdout.write(
+                `${new Date().toISOString()} check-in ok: ${describeCheckIn({ ...result, nextCheckInSeconds: next })}${describeCommands(result)}\n`,
+              ),
+            failed: (error, retry) =>
+              process.stderr.write(
+                `${new Date().toISOString()} check-in failed: ${reportError(error).lines.join(' ')}; retrying in ${retry} s\n`,
+              ),
+            connected: () => process.stderr.write(`${new Date().toISOString()} push channel connected\n`),
+            disconnected: (reason, retry) =>
+              process.stderr.write(`${new Date().toISOString()} push channel down: ${reason}; reconnecting in ${retry} s\n`),
+            retired: () =>
+              process.stdout.write(
+                `${new Date().toISOString()} retired by the server: this device left management; its state and private key are deleted\n`,
+              ),
+          },
+          { actions: actionOptions(options), push: options.push },
+        );
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);

@@ -7,6 +7,7 @@
 import type {
   CheckInRequest,
   CheckInResponse,
+  CommandResult,
   DeviceSession,
   EnrollRequest,
   EnrollResponse,
@@ -274,11 +275,38 @@ export class DeviceClient {
 
   async checkIn(request: CheckInRequest): Promise<CheckInResponse> {
     const { body } = await this.request('POST', '/agent/checkin', request);
-    return expectFields<CheckInResponse>(body, 'check-in', {
+    const response = expectFields<CheckInResponse>(body, 'check-in', {
       inventory: 'string',
       appInventoryScope: 'string',
       nextCheckInSeconds: 'number',
     });
+    // A server from before device actions sends no commands.
+    return { ...response, commands: Array.isArray(response.commands) ? response.commands : [] };
+  }
+
+  async reportCommandResult(commandId: string, result: CommandResult): Promise<void> {
+    await this.request('POST', `/agent/commands/${encodeURIComponent(commandId)}/result`, result);
+  }
+
+  /**
+   * The WebSocket URL and `Authorization` header of the push channel's upgrade request: a device
+   * request like any other (GET, the path, an empty body, the next sequence number). With
+   * `freshSession` a new session is opened first (after the server refused the cached one).
+   */
+  async pushRequest(freshSession = false): Promise<{ url: string; authorization: string }> {
+    const apiPath = '/agent/push';
+    const cached = this.state.session;
+    const session = !freshSession && sessionUsable(cached, Date.now()) ? cached : await this.openSession();
+    const seq = await this.nextSeq();
+    const authorization = sessionAuthorization({
+      sessionToken: session.token,
+      sessionKey: session.key,
+      method: 'GET',
+      path: this.http.pathFor(apiPath),
+      seq,
+      body: '',
+    });
+    return { url: (this.state.serverUrl + API_BASE + apiPath).replace(/^http/, 'ws'), authorization };
   }
 
   async unenroll(): Promise<void> {

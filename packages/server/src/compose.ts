@@ -2,9 +2,11 @@
  * Wiring: configuration → storage → services. Shared by `custos serve`, every other command and the
  * tests, so all of them run the same objects.
  */
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CustosConfig } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { CommandService } from './domain/commands/command-service.js';
+import type { DeviceWakeups } from './domain/commands/device-wakeups.js';
 import { DeviceAuthenticator } from './domain/device-auth/device-authenticator.js';
 import { CheckInService } from './domain/devices/check-in-service.js';
 import { DeviceService } from './domain/devices/device-service.js';
@@ -12,6 +14,8 @@ import { EnrollmentService } from './domain/enrollment/enrollment-service.js';
 import { TenantService } from './domain/tenants/tenant-service.js';
 import { ApiTokenService } from './domain/tokens/api-token-service.js';
 import type { AppServices } from './http/services.js';
+import { InProcessWakeups } from './storage/in-process-wakeups.js';
+import { PostgresWakeups } from './storage/postgres-wakeups.js';
 import { Storage } from './storage/storage.js';
 
 export interface Runtime {
@@ -33,19 +37,41 @@ export async function openRuntime(
     await storage.close();
     throw error;
   }
+  // One process on SQLite; several sharing PostgreSQL fan wake-ups out through its LISTEN/NOTIFY.
+  let wakeups: DeviceWakeups;
+  try {
+    wakeups =
+      config.storage.kind === 'postgres'
+        ? await PostgresWakeups.open(config.storage.directoryUrl, storage.directory as Kysely<unknown>)
+        : new InProcessWakeups();
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
   const tenants = new TenantService(storage, config.regionMap, clock);
   const deviceAuth = new DeviceAuthenticator(tenants, Buffer.from(await storage.readSecret('device-session'), 'base64url'), clock);
+  const commands = new CommandService(tenants, deviceAuth, wakeups, clock);
   const services: AppServices = {
     tenants,
     apiTokens: new ApiTokenService(tenants, clock),
     enrollment: new EnrollmentService(tenants, clock),
     devices: new DeviceService(tenants, clock),
-    checkIn: new CheckInService(tenants, deviceAuth, clock),
+    checkIn: new CheckInService(tenants, deviceAuth, commands, clock),
+    commands,
+    wakeups,
     deviceAuth,
     checkReady: async () => {
       await sql`select 1`.execute(storage.directory);
       for (const region of storage.regions) await sql`select 1`.execute(storage.inspectRegionStore(region));
     },
   };
-  return { storage, services, clock, close: () => storage.close() };
+  return {
+    storage,
+    services,
+    clock,
+    close: async () => {
+      await wakeups.close();
+      await storage.close();
+    },
+  };
 }

@@ -208,11 +208,136 @@ export const CheckInRequestSchema = Type.Object(
 );
 export type CheckInRequest = Static<typeof CheckInRequestSchema>;
 
+/**
+ * Device actions (SPEC §6, §11): each is a command queued for one device and delivered with its next
+ * check-in. `sync` and `collect-inventory` ask for a whole inventory now; `retire` removes company
+ * data from the device and, once acknowledged, retires its record.
+ */
+export const DEVICE_ACTIONS = ['sync', 'lock', 'retire', 'wipe', 'rename', 'restart', 'collect-inventory'] as const;
+export type DeviceAction = (typeof DEVICE_ACTIONS)[number];
+
+/**
+ * `pending → sent → acknowledged | error | notNow | expired` (SPEC §3). `notNow` is what the device
+ * answered, not a resting state: the command goes back to `pending` for a later check-in, and the
+ * answer stays visible as its `result`.
+ */
+export const COMMAND_STATES = ['pending', 'sent', 'acknowledged', 'error', 'expired'] as const;
+export type CommandState = (typeof COMMAND_STATES)[number];
+export const COMMAND_RESULT_STATUSES = ['acknowledged', 'error', 'notNow'] as const;
+export type CommandResultStatus = (typeof COMMAND_RESULT_STATUSES)[number];
+
+/** A host name a device can take on every platform: one DNS label (RFC 1123), at most 63 characters. */
+export const DEVICE_NAME_PATTERN = '^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$';
+
+export const CommandPayloadSchema = Type.Object(
+  { deviceName: Type.Optional(Type.String({ minLength: 1, maxLength: 63, pattern: DEVICE_NAME_PATTERN })) },
+  { additionalProperties: false },
+);
+export type CommandPayload = Static<typeof CommandPayloadSchema>;
+
+export const CommandSchema = Type.Object({
+  id: Uuid,
+  deviceId: Uuid,
+  action: StringEnum(DEVICE_ACTIONS),
+  payload: Nullable(CommandPayloadSchema),
+  state: StringEnum(COMMAND_STATES),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  sentAt: Nullable(Timestamp),
+  completedAt: Nullable(Timestamp),
+  expiresAt: Timestamp,
+  createdBy: Type.String({ description: 'The actor that queued it, as `type:id:name`.' }),
+  attempts: Type.Integer({ description: 'How many times it was delivered to the device.' }),
+  result: Nullable(
+    Type.Object({
+      status: StringEnum(COMMAND_RESULT_STATUSES),
+      detail: Nullable(Type.String()),
+      at: Timestamp,
+    }),
+  ),
+});
+export type Command = Static<typeof CommandSchema>;
+
+export const CommandListSchema = Type.Object({ items: Type.Array(CommandSchema) });
+
+export const DeviceActionParams = Type.Object({ id: Uuid, action: StringEnum(DEVICE_ACTIONS) });
+export const DeviceCommandParams = Type.Object({ id: Uuid, commandId: Uuid });
+export const CommandListQuery = Type.Object(
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
+  { additionalProperties: false },
+);
+
+export const ActionRequestSchema = Type.Object(
+  {
+    deviceName: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 63, pattern: DEVICE_NAME_PATTERN, description: 'For `rename`: the new host name.' }),
+    ),
+    expiresInHours: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 24 * 30,
+        description: 'Undelivered or unanswered after this, the command expires. Default 7 days.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ActionRequest = Static<typeof ActionRequestSchema>;
+
+/** The device list's filters, without paging and sorting: which devices a bulk action targets. */
+export const DeviceFilterSchema = Type.Omit(DeviceListQuery, ['cursor', 'limit', 'sort', 'order'], { additionalProperties: false });
+export type DeviceFilter = Static<typeof DeviceFilterSchema>;
+
+export const BULK_ACTION_MAX_DEVICES = 10_000;
+
+export const BulkActionParams = Type.Object({ action: StringEnum(DEVICE_ACTIONS) });
+
+export const BulkActionRequestSchema = Type.Object(
+  {
+    filter: Type.Optional(DeviceFilterSchema),
+    deviceIds: Type.Optional(Type.Array(Uuid, { maxItems: BULK_ACTION_MAX_DEVICES, uniqueItems: true })),
+    confirm: Type.Optional(Type.Boolean({ description: 'Required (`true`) for a bulk `wipe` or `retire`.' })),
+    expiresInHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 30 })),
+  },
+  { additionalProperties: false },
+);
+export type BulkActionRequest = Static<typeof BulkActionRequestSchema>;
+
+export const BulkActionResultSchema = Type.Object({
+  queued: Type.Integer({ description: 'Devices that now have this command pending (new or coalesced with an identical one).' }),
+  commands: Type.Array(Uuid),
+});
+export type BulkActionResult = Static<typeof BulkActionResultSchema>;
+
+/** A command as the device receives it with a check-in. */
+export const DeliveredCommandSchema = Type.Object({
+  id: Uuid,
+  action: StringEnum(DEVICE_ACTIONS),
+  payload: Nullable(CommandPayloadSchema),
+});
+export type DeliveredCommand = Static<typeof DeliveredCommandSchema>;
+
+export const CommandResultSchema = Type.Object(
+  {
+    status: StringEnum(COMMAND_RESULT_STATUSES),
+    detail: Type.Optional(Type.String({ maxLength: 4096 })),
+  },
+  { additionalProperties: false },
+);
+export type CommandResult = Static<typeof CommandResultSchema>;
+
+/** A device's push channel message: check in now. */
+export interface PushMessage {
+  type: 'wake';
+}
+
 export const CheckInResponseSchema = Type.Object({
   inventory: StringEnum(['stored', 'unchanged', 'required'] as const),
   appInventoryScope: StringEnum(['all', 'managed-only'] as const),
   nextCheckInSeconds: Type.Integer(),
   serverTime: Timestamp,
+  /** Commands queued for the device, oldest first; each is `sent` from now on and awaits its result. */
+  commands: Type.Array(DeliveredCommandSchema),
 });
 export type CheckInResponse = Static<typeof CheckInResponseSchema>;
 

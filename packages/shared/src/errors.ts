@@ -28,6 +28,7 @@ export const ERROR_CATALOGUE = {
   'inventory-base-mismatch': { status: 409, title: 'The inventory delta does not apply to the stored inventory' },
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'unsupported-media-type': { status: 415, title: 'The request body must be JSON' },
+  'upgrade-required': { status: 426, title: 'This endpoint is a WebSocket; send an upgrade request' },
   'inventory-fields-refused': { status: 422, title: 'The inventory contains fields Custos does not collect' },
   'csr-invalid': { status: 422, title: 'The certificate signing request is not valid' },
   'rate-limited': { status: 429, title: 'Too many requests' },

@@ -1,3 +1,4 @@
+import type { CommandStore } from './commands/command-store.js';
 import type { DeviceStore } from './devices/device-store.js';
 import type { EnrollmentTokenStore } from './enrollment/enrollment-token.js';
 import type { CertificateAuthorityStore, TenantSettingsStore } from './tenants/tenant-stores.js';
@@ -16,6 +17,7 @@ export interface TenantData {
   readonly apiTokens: ApiTokenStore;
   readonly enrollmentTokens: EnrollmentTokenStore;
   readonly devices: DeviceStore;
+  readonly commands: CommandStore;
   /** Runs `work` in one transaction of the region's database; it commits only if `work` resolves. */
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T>;
 }

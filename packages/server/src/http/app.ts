@@ -4,10 +4,13 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
+import websocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problemDetails } from './plugins/problem-details.js';
 import { installBearerAuthentication } from './plugins/authenticate.js';
+import { agentPushRoutes } from './routes/agent-push-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { commandRoutes } from './routes/command-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { enrollmentAdminRoutes, enrollmentDeviceRoutes } from './routes/enrollment-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -21,6 +24,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Trust X-Forwarded-* from a reverse proxy (TLS termination). */
   trustProxy?: boolean;
+  /** How often the push channel pings each device to drop dead sockets. */
+  pushHeartbeatSeconds?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -63,12 +68,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(privacyRoutes);
   await app.register(enrollmentDeviceRoutes, { services: options.services });
   await app.register(agentRoutes, { services: options.services, bodyLimit });
+  // Devices send nothing on the push channel; a small frame limit keeps it that way.
+  await app.register(websocket, { options: { maxPayload: 1024 } });
+  await app.register(agentPushRoutes, {
+    services: options.services,
+    ...(options.pushHeartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.pushHeartbeatSeconds }),
+  });
   await app.register(async (admin) => {
     installBearerAuthentication(admin, options.services.apiTokens);
     admin.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, security: [{ bearer: [] }] };
     });
     await admin.register(deviceRoutes, { services: options.services });
+    await admin.register(commandRoutes, { services: options.services });
     await admin.register(enrollmentAdminRoutes, { services: options.services });
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -1,3 +1,5 @@
+import type { CommandService } from '../domain/commands/command-service.js';
+import type { DeviceWakeups } from '../domain/commands/device-wakeups.js';
 import type { DeviceAuthenticator } from '../domain/device-auth/device-authenticator.js';
 import type { CheckInService } from '../domain/devices/check-in-service.js';
 import type { DeviceService } from '../domain/devices/device-service.js';
@@ -12,6 +14,9 @@ export interface AppServices {
   enrollment: EnrollmentService;
   devices: DeviceService;
   checkIn: CheckInService;
+  commands: CommandService;
+  /** Tells the process holding a device's push channel to wake it (see routes/agent-push-routes.ts). */
+  wakeups: DeviceWakeups;
   deviceAuth: DeviceAuthenticator;
   /** Resolves when every store answers; rejects otherwise (for /readyz). */
   checkReady(): Promise<void>;

@@ -139,6 +139,12 @@ export interface DeviceCheckInStateTable {
   app_inventory_scope: string;
   platform: string;
   enrolled_at: number;
+  /**
+   * How many of the device's commands are `pending` (migration 0002). Kept in the same transaction
+   * as every change to them and returned by the check-in's UPDATE, so a device with nothing queued
+   * pays no extra query.
+   */
+  pending_commands: number;
 }
 
 export interface DeviceAppTable {
@@ -153,6 +159,27 @@ export interface DeviceAppTable {
   managed: number;
 }
 
+/** A command queued for one device (SPEC §3); `payload` is JSON text. */
+export interface DeviceCommandTable {
+  tenant_id: string;
+  id: string;
+  device_id: string;
+  action: string;
+  payload: string | null;
+  state: string;
+  created_at: number;
+  updated_at: number;
+  sent_at: number | null;
+  completed_at: number | null;
+  expires_at: number;
+  /** `type:id:name` of the actor that queued it. */
+  created_by: string;
+  result_status: string | null;
+  result_detail: string | null;
+  result_at: number | null;
+  attempts: number;
+}
+
 export interface RegionDatabase {
   store_meta: StoreMetaTable;
   tenant_settings: TenantSettingsTable;
@@ -162,4 +189,5 @@ export interface RegionDatabase {
   devices: DeviceTable;
   device_checkin_state: DeviceCheckInStateTable;
   device_apps: DeviceAppTable;
+  device_commands: DeviceCommandTable;
 }

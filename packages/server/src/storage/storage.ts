@@ -15,6 +15,7 @@ import { openPostgres } from './dialects/postgres.js';
 import { openSqlite } from './dialects/sqlite.js';
 import { globalMigrations } from './migrations/global-migrations.js';
 import { regionMigrations } from './migrations/region-migrations.js';
+import { CommandRepository } from './repositories/command-repository.js';
 import { DeviceRepository } from './repositories/device-repository.js';
 import { CertificateAuthorityRepository, TenantSettingsRepository } from './repositories/tenant-settings-repository.js';
 import { ApiTokenRepository, EnrollmentTokenRepository } from './repositories/token-repositories.js';
@@ -62,6 +63,7 @@ class RegionTenantData implements TenantData {
   readonly apiTokens;
   readonly enrollmentTokens;
   readonly devices;
+  readonly commands;
 
   constructor(
     readonly tenantId: string,
@@ -73,6 +75,7 @@ class RegionTenantData implements TenantData {
     this.apiTokens = new ApiTokenRepository(db, tenantId);
     this.enrollmentTokens = new EnrollmentTokenRepository(db, tenantId);
     this.devices = new DeviceRepository(db, tenantId);
+    this.commands = new CommandRepository(db, tenantId);
   }
 
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {

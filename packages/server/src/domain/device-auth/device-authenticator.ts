@@ -43,6 +43,8 @@ export interface AuthenticatedDevice {
   deviceId: string;
   seq: number;
   data: TenantData;
+  /** When the session the request came under ends (epoch ms), if it came under one; a push channel closes then. */
+  sessionExpiresAt?: number;
 }
 
 function bodyHash(body: Buffer): string {
@@ -117,7 +119,7 @@ export class DeviceAuthenticator {
       .digest('base64url');
     if (!constantTimeEqual(expected, mac)) throw authFailed('The request MAC does not verify.');
     if (expiresAt <= this.clock.now()) throw new DomainError('device-session-expired', 'Start a new session with a signed request.');
-    return { tenantId, deviceId, seq, data: await this.tenantData(tenantId) };
+    return { tenantId, deviceId, seq, data: await this.tenantData(tenantId), sessionExpiresAt: expiresAt };
   }
 
   /**

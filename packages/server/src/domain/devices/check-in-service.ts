@@ -9,6 +9,7 @@ import {
   type InventoryDelta,
 } from '@custos/shared';
 import type { Clock } from '../clock.js';
+import type { CommandService } from '../commands/command-service.js';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../device-auth/device-authenticator.js';
 import { DomainError } from '../domain-error.js';
 import { INITIAL_CHECKIN_SECONDS, INITIAL_PERIOD_SECONDS } from '../enrollment/enrollment-service.js';
@@ -58,6 +59,7 @@ export class CheckInService {
   constructor(
     private readonly tenants: TenantService,
     private readonly authenticator: DeviceAuthenticator,
+    private readonly commands: CommandService,
     private readonly clock: Clock,
   ) {}
 
@@ -107,6 +109,9 @@ export class CheckInService {
       });
       stored = 'stored';
     }
+    // The check-in statement returned the pending count: only a device with something queued pays
+    // for the query that delivers it.
+    const commands = target.pendingCommands > 0 ? await this.commands.deliver(device.data, device.deviceId) : [];
     const now = this.clock.now();
     const settings = await this.tenants.settings(device.tenantId);
     const initial = now - target.enrolledAt < INITIAL_PERIOD_SECONDS * 1000;
@@ -115,6 +120,7 @@ export class CheckInService {
       appInventoryScope: target.appInventoryScope,
       nextCheckInSeconds: initial ? INITIAL_CHECKIN_SECONDS : settings.checkInIntervalSeconds,
       serverTime: new Date(now).toISOString(),
+      commands,
     };
   }
 

@@ -2,6 +2,7 @@ import type {
   AppInventoryScope,
   AppRecord,
   ComplianceState,
+  DeviceFilter,
   DeviceListQuery,
   HardwareInventory,
   ManagementChannel,
@@ -41,6 +42,8 @@ export interface CheckInTarget {
   appInventoryScope: AppInventoryScope;
   inventoryDigest: string | null;
   enrolledAt: number;
+  /** Commands waiting for this device; zero spares the check-in the query that delivers them. */
+  pendingCommands: number;
 }
 
 export interface DevicePage {
@@ -52,6 +55,11 @@ export interface DeviceStore {
   insert(device: DeviceRecord): Promise<void>;
   get(id: string): Promise<DeviceRecord | undefined>;
   list(query: DeviceListQuery): Promise<DevicePage>;
+  /**
+   * Ids of the devices matching `filter` (active ones unless it names a status) and, when given,
+   * among `onlyIds`; at most `limit`.
+   */
+  listIds(filter: DeviceFilter, limit: number, onlyIds?: readonly string[]): Promise<string[]>;
   countActiveForUser(userEmail: string): Promise<number>;
   listApps(id: string): Promise<StoredApp[]>;
   /** The device's public key, only while the device is active. */

@@ -6,7 +6,7 @@
 import { Type } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { CheckInRequestSchema, CheckInResponseSchema, DeviceSessionSchema, ProblemSchema } from '@custos/shared';
+import { CheckInRequestSchema, CheckInResponseSchema, CommandResultSchema, DeviceSessionSchema, ProblemSchema, Uuid } from '@custos/shared';
 import { DomainError } from '../../domain/domain-error.js';
 import type { DeviceRequest } from '../../domain/device-auth/device-authenticator.js';
 import type { AppServices } from '../services.js';
@@ -17,10 +17,18 @@ declare module 'fastify' {
   }
 }
 
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema, 413: ProblemSchema, 422: ProblemSchema };
+const errors = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  413: ProblemSchema,
+  422: ProblemSchema,
+};
 const security = [{ deviceSession: [] }];
 
-function deviceRequest(request: FastifyRequest): DeviceRequest {
+export function deviceRequest(request: FastifyRequest): DeviceRequest {
   return {
     method: request.method,
     path: request.url,
@@ -68,6 +76,25 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; bod
       },
     },
     async (request) => services.checkIn.checkIn(await services.deviceAuth.authenticate(deviceRequest(request)), request.body),
+  );
+
+  app.post(
+    '/api/v1/agent/commands/:id/result',
+    {
+      schema: {
+        tags: ['device protocol'],
+        summary: 'Report the result of a command the device received with a check-in',
+        security,
+        params: Type.Object({ id: Uuid }),
+        body: CommandResultSchema,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const device = await services.deviceAuth.authenticate(deviceRequest(request));
+      await services.commands.recordResult(device, request.params.id, request.body);
+      return reply.code(204).send(null);
+    },
   );
 
   app.post(

@@ -163,4 +163,43 @@ export const regionMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002-commands': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('device_commands')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('sent_at', 'bigint')
+        .addColumn('completed_at', 'bigint')
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('result_status', 'text')
+        .addColumn('result_detail', 'text')
+        .addColumn('result_at', 'bigint')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addPrimaryKeyConstraint('device_commands_pk', ['tenant_id', 'id'])
+        .addForeignKeyConstraint('device_commands_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+      // Delivery (pending, oldest first), coalescing and a device's history all read through this.
+      await db.schema
+        .createIndex('device_commands_by_device')
+        .on('device_commands')
+        .columns(['tenant_id', 'device_id', 'state', 'created_at'])
+        .execute();
+      // A plain column with a constant default: no table rewrite on either dialect, and not indexed,
+      // so the check-in's UPDATE stays a HOT update on PostgreSQL.
+      await db.schema
+        .alterTable('device_checkin_state')
+        .addColumn('pending_commands', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };

@@ -1,8 +1,9 @@
-import { CompiledQuery, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { CompiledQuery, sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import {
   appInventoryScope,
   type AppInventoryScope,
   type ComplianceState,
+  type DeviceFilter,
   type DeviceListQuery,
   type DeviceSortField,
   type HardwareInventory,
@@ -63,6 +64,9 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** A query over devices joined with their check-in state (as `s`), selecting `O`. */
+type DeviceQuery<O> = SelectQueryBuilder<RegionDatabase & { s: DeviceCheckInStateTable }, 'devices' | 's', O>;
+
 /** A device row joined with the columns of its check-in state. */
 type DeviceRow = DeviceTable & Pick<DeviceCheckInStateTable, 'request_seq' | 'last_check_in_at' | 'inventory_digest'>;
 
@@ -113,6 +117,7 @@ interface RecordRequestRow {
   app_inventory_scope: string;
   inventory_digest: string | null;
   enrolled_at: number;
+  pending_commands: number;
 }
 
 /**
@@ -139,7 +144,7 @@ function recordRequestQuery(
       .where('device_id', '=', SENTINEL.deviceId)
       .where('active', '=', 1)
       .where('request_seq', '<', SENTINEL.seq)
-      .returning(['platform', 'app_inventory_scope', 'inventory_digest', 'enrolled_at'])
+      .returning(['platform', 'app_inventory_scope', 'inventory_digest', 'enrolled_at', 'pending_commands'])
       .compile();
     templates.set(checkIn, template);
   }
@@ -201,19 +206,22 @@ export class DeviceRepository implements DeviceStore {
         app_inventory_scope: appInventoryScope(device.ownership, device.platform, device.appListPolicyApplies),
         platform: device.platform,
         enrolled_at: device.enrolledAt,
+        pending_commands: 0,
       })
       .execute();
   }
 
   /** Devices joined with their check-in state; every filter names its table. */
   private selectDevices() {
+    return this.fromDevices().selectAll('devices').select(['s.request_seq', 's.last_check_in_at', 's.inventory_digest']);
+  }
+
+  private fromDevices() {
     return this.db
       .selectFrom('devices')
       .innerJoin('device_checkin_state as s', (join) =>
         join.onRef('s.tenant_id', '=', 'devices.tenant_id').onRef('s.device_id', '=', 'devices.id'),
       )
-      .selectAll('devices')
-      .select(['s.request_seq', 's.last_check_in_at', 's.inventory_digest'])
       .where('devices.tenant_id', '=', this.tenantId);
   }
 
@@ -227,22 +235,7 @@ export class DeviceRepository implements DeviceStore {
     const order = query.order ?? 'asc';
     const limit = query.limit ?? 100;
     const key = SORT_EXPRESSIONS[sort];
-    let q = this.selectDevices();
-    if (query.platform) q = q.where('devices.platform', '=', query.platform);
-    if (query.operatingSystem) q = q.where('devices.operating_system', '=', query.operatingSystem);
-    if (query.osVersion) q = q.where('devices.os_version', '=', query.osVersion);
-    if (query.ownership) q = q.where('devices.ownership', '=', query.ownership);
-    if (query.complianceState) q = q.where('devices.compliance_state', '=', query.complianceState);
-    q = q.where('devices.status', '=', query.status ?? 'active');
-    if (query.lastCheckInAfter) q = q.where('s.last_check_in_at', '>=', Date.parse(query.lastCheckInAfter));
-    if (query.lastCheckInBefore) q = q.where('s.last_check_in_at', '<', Date.parse(query.lastCheckInBefore));
-    if (query.search) {
-      const pattern = `%${escapeLike(query.search.toLowerCase())}%`;
-      const search = query.search;
-      q = q.where((eb) =>
-        eb.or([eb(sql`lower(devices.device_name)`, 'like', sql<string>`${pattern} escape '\\'`), eb('devices.serial_number', '=', search)]),
-      );
-    }
+    let q = this.filterDevices(this.selectDevices(), query);
     if (query.cursor) {
       const cursor = decodeCursor(query.cursor, sort, order);
       const op = order === 'asc' ? sql.raw('>') : sql.raw('<');
@@ -261,6 +254,34 @@ export class DeviceRepository implements DeviceStore {
       items: page,
       nextCursor: last ? encodeCursor({ sort, order, value: sortValue(sort, last), id: last.id }) : null,
     };
+  }
+
+  async listIds(filter: DeviceFilter, limit: number, onlyIds?: readonly string[]): Promise<string[]> {
+    if (onlyIds?.length === 0) return [];
+    let q = this.filterDevices(this.fromDevices(), filter);
+    if (onlyIds) q = q.where('devices.id', 'in', onlyIds);
+    const rows = await q.select('devices.id').orderBy('devices.id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** The list's filters, shared by the list and by bulk actions so both select the same devices. */
+  private filterDevices<O>(q: DeviceQuery<O>, query: DeviceFilter): DeviceQuery<O> {
+    if (query.platform) q = q.where('devices.platform', '=', query.platform);
+    if (query.operatingSystem) q = q.where('devices.operating_system', '=', query.operatingSystem);
+    if (query.osVersion) q = q.where('devices.os_version', '=', query.osVersion);
+    if (query.ownership) q = q.where('devices.ownership', '=', query.ownership);
+    if (query.complianceState) q = q.where('devices.compliance_state', '=', query.complianceState);
+    q = q.where('devices.status', '=', query.status ?? 'active');
+    if (query.lastCheckInAfter) q = q.where('s.last_check_in_at', '>=', Date.parse(query.lastCheckInAfter));
+    if (query.lastCheckInBefore) q = q.where('s.last_check_in_at', '<', Date.parse(query.lastCheckInBefore));
+    if (query.search) {
+      const pattern = `%${escapeLike(query.search.toLowerCase())}%`;
+      const search = query.search;
+      q = q.where((eb) =>
+        eb.or([eb(sql`lower(devices.device_name)`, 'like', sql<string>`${pattern} escape '\\'`), eb('devices.serial_number', '=', search)]),
+      );
+    }
+    return q;
   }
 
   async countActiveForUser(userEmail: string): Promise<number> {
@@ -316,6 +337,7 @@ export class DeviceRepository implements DeviceStore {
         appInventoryScope: row.app_inventory_scope as AppInventoryScope,
         inventoryDigest: row.inventory_digest,
         enrolledAt: Number(row.enrolled_at),
+        pendingCommands: Number(row.pending_commands),
       }
     );
   }

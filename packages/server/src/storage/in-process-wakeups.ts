@@ -1,0 +1,25 @@
+/**
+ * Device wake-ups within one process: the single-process deployment (SQLite), where the process
+ * that queues a command is the one holding every push channel.
+ */
+import { EventEmitter } from 'node:events';
+import type { DeviceWakeups, WakeupListener } from '../domain/commands/device-wakeups.js';
+
+export class InProcessWakeups implements DeviceWakeups {
+  private readonly events = new EventEmitter().setMaxListeners(0);
+
+  publish(tenantId: string, deviceIds: readonly string[]): Promise<void> {
+    for (const deviceId of deviceIds) this.events.emit('wake', tenantId, deviceId);
+    return Promise.resolve();
+  }
+
+  subscribe(listener: WakeupListener): () => void {
+    this.events.on('wake', listener);
+    return () => this.events.off('wake', listener);
+  }
+
+  close(): Promise<void> {
+    this.events.removeAllListeners();
+    return Promise.resolve();
+  }
+}
