@@ -17,6 +17,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'validation-failed',
 };
 
+const TRANSIENT_DATABASE_CODES = new Set(['40P01', '40001', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT']);
+
 export function sendProblem(
   reply: FastifyReply,
   request: FastifyRequest,
@@ -56,6 +58,12 @@ export const problemDetails = fp(
       }
       if (error.validation) {
         return sendProblem(reply, request, 'validation-failed', error.message, { errors: validationErrors(error) });
+      }
+      // A transaction the database chose to abort (PostgreSQL deadlock or serialization failure,
+      // SQLite busy) changed nothing and will likely succeed again: a 503 the client retries.
+      if (error.code && TRANSIENT_DATABASE_CODES.has(error.code)) {
+        request.log.warn({ err: error }, 'transient database conflict');
+        return sendProblem(reply, request, 'service-unavailable', 'A concurrent change got in the way; nothing was stored. Retry.', {}, 1);
       }
       const mapped = error.code ? FASTIFY_CODES[error.code] : undefined;
       if (mapped) return sendProblem(reply, request, mapped, error.message);
