@@ -20,9 +20,14 @@ test('each platform uses its own tools, without a shell', () => {
   assert.deepEqual(invocationsFor(command('lock'), 'linux'), [{ file: 'loginctl', args: ['lock-sessions'] }]);
   assert.deepEqual(invocationsFor(command('lock'), 'macos'), [{ file: 'pmset', args: ['displaysleepnow'] }]);
   assert.deepEqual(invocationsFor(command('lock'), 'windows'), [{ file: 'rundll32.exe', args: ['user32.dll,LockWorkStation'] }]);
-  assert.deepEqual(invocationsFor(command('restart'), 'linux'), [{ file: 'systemctl', args: ['reboot'] }]);
-  assert.deepEqual(invocationsFor(command('restart'), 'macos'), [{ file: 'shutdown', args: ['-r', 'now'] }]);
-  assert.deepEqual(invocationsFor(command('restart'), 'windows'), [{ file: 'shutdown', args: ['/r', '/t', '0'] }]);
+  const restart = invocationsFor(command('restart'), 'linux');
+  assert.ok(
+    Array.isArray(restart) && restart[0]?.file === 'shutdown' && restart[0].args[1] === '+5',
+    'a restart is scheduled, not immediate',
+  );
+  assert.deepEqual(invocationsFor(command('restart'), 'macos'), [{ file: 'shutdown', args: ['-r', '+5'] }]);
+  const windows = invocationsFor(command('restart'), 'windows');
+  assert.ok(Array.isArray(windows) && windows[0]?.args.slice(0, 3).join(' ') === '/r /t 300');
   assert.deepEqual(invocationsFor(command('rename', { deviceName: 'pc-7' }), 'linux'), [
     { file: 'hostnamectl', args: ['set-hostname', 'pc-7'] },
   ]);
@@ -65,7 +70,7 @@ test('simulate mode records the action instead of running it, and wipe needs --a
       [
         ['lock', 'loginctl'],
         ['rename', 'hostnamectl'],
-        ['restart', 'systemctl'],
+        ['restart', 'shutdown'],
         ['wipe', 'systemreset'],
       ],
     );

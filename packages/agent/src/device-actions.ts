@@ -37,6 +37,9 @@ const deviceNamePattern = new RegExp(DEVICE_NAME_PATTERN);
 const TOOL_TIMEOUT_MS = 60_000;
 const MAX_DETAIL_LENGTH = 1000;
 
+export const RESTART_DELAY_MINUTES = 5;
+const RESTART_MESSAGE = `Your IT department restarts this device in ${RESTART_DELAY_MINUTES} minutes (Custos). Save your work.`;
+
 /** The tools for an action on a platform, or a reason it cannot be done there. */
 export function invocationsFor(command: DeliveredCommand, platform: AgentPlatform): Invocation[] | string {
   switch (command.action) {
@@ -47,10 +50,12 @@ export function invocationsFor(command: DeliveredCommand, platform: AgentPlatfor
         windows: [{ file: 'rundll32.exe', args: ['user32.dll,LockWorkStation'] }],
       }[platform];
     case 'restart':
+      // A restart is announced and scheduled, not immediate: the person at the device gets
+      // RESTART_DELAY_MINUTES to save their work (and an administrator can cancel it there).
       return {
-        linux: [{ file: 'systemctl', args: ['reboot'] }],
-        macos: [{ file: 'shutdown', args: ['-r', 'now'] }],
-        windows: [{ file: 'shutdown', args: ['/r', '/t', '0'] }],
+        linux: [{ file: 'shutdown', args: ['-r', `+${RESTART_DELAY_MINUTES}`, RESTART_MESSAGE] }],
+        macos: [{ file: 'shutdown', args: ['-r', `+${RESTART_DELAY_MINUTES}`] }],
+        windows: [{ file: 'shutdown', args: ['/r', '/t', String(RESTART_DELAY_MINUTES * 60), '/c', RESTART_MESSAGE] }],
       }[platform];
     case 'rename': {
       const name = command.payload?.deviceName;
