@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import type { CustosConfig } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { CommandService } from './domain/commands/command-service.js';
+import { ComplianceService } from './domain/compliance/compliance-service.js';
 import type { DeviceWakeups } from './domain/commands/device-wakeups.js';
 import { DeviceAuthenticator } from './domain/device-auth/device-authenticator.js';
 import { CheckInService } from './domain/devices/check-in-service.js';
@@ -51,13 +52,15 @@ export async function openRuntime(
   const tenants = new TenantService(storage, config.regionMap, clock);
   const deviceAuth = new DeviceAuthenticator(tenants, Buffer.from(await storage.readSecret('device-session'), 'base64url'), clock);
   const commands = new CommandService(tenants, deviceAuth, wakeups, clock);
+  const compliance = new ComplianceService(tenants, clock);
   const services: AppServices = {
     tenants,
     apiTokens: new ApiTokenService(tenants, clock),
     enrollment: new EnrollmentService(tenants, clock),
     devices: new DeviceService(tenants, clock),
-    checkIn: new CheckInService(tenants, deviceAuth, commands, clock),
+    checkIn: new CheckInService(tenants, deviceAuth, commands, compliance, clock),
     commands,
+    compliance,
     wakeups,
     deviceAuth,
     checkReady: async () => {

@@ -3,6 +3,7 @@
  * the OpenAPI document, the agent and (later) the web client, so the same shape is written once.
  */
 import { Type, type Static, type TSchema } from 'typebox';
+import type { ComplianceSettings } from './compliance.js';
 import { COMPLIANCE_STATES, MANAGEMENT_CHANNELS, OWNERSHIPS, PLATFORMS } from './platforms.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -362,3 +363,127 @@ export const PrivacyCatalogSchema = Type.Object({
 });
 
 export const HealthSchema = Type.Object({ status: Type.String() });
+
+/**
+ * A version limit: a leading dotted number, the part `compareVersions` (compliance.ts) compares.
+ * The service checks it again with `compareVersions` itself, so the two cannot disagree.
+ */
+const OS_VERSION_LIMIT_PATTERN = '^\\s*[vV]?\\d+(\\.\\d+)*';
+export const COMPLIANCE_LIST_MAX_ENTRIES = 1_000;
+const AppMatcherList = Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
+  maxItems: COMPLIANCE_LIST_MAX_ENTRIES,
+  uniqueItems: true,
+  description: 'App ids (bundle or package ids) or app names.',
+});
+
+/** The settings of a compliance policy (SPEC §6); the shape of `ComplianceSettings` in compliance.ts. */
+export const ComplianceSettingsSchema = Type.Object(
+  {
+    requireEncryption: Type.Optional(Type.Boolean()),
+    minimumOsVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: OS_VERSION_LIMIT_PATTERN })),
+    maximumOsVersion: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: OS_VERSION_LIMIT_PATTERN })),
+    blockJailbroken: Type.Optional(Type.Boolean()),
+    appDenyList: Type.Optional(AppMatcherList),
+    appAllowList: Type.Optional(AppMatcherList),
+    maxDaysSinceCheckIn: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Fails to compile when the schema and the evaluator's `ComplianceSettings` drift apart. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const COMPLIANCE_SETTINGS_MATCH: Same<Static<typeof ComplianceSettingsSchema>, ComplianceSettings> = true;
+
+export const PolicyIdParams = Type.Object({ id: Uuid });
+
+export const CompliancePolicyInputSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    platform: Type.Optional(Nullable(PlatformSchema)),
+    settings: ComplianceSettingsSchema,
+  },
+  { additionalProperties: false },
+);
+export type CompliancePolicyInput = Static<typeof CompliancePolicyInputSchema>;
+
+/** A whole replacement; `version`, when sent, must be the current one (else 409: someone else changed it). */
+export const CompliancePolicyUpdateSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    platform: Type.Optional(Nullable(PlatformSchema)),
+    settings: ComplianceSettingsSchema,
+    version: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+);
+export type CompliancePolicyUpdate = Static<typeof CompliancePolicyUpdateSchema>;
+
+/**
+ * Who a policy applies to. `allUsers` means devices with a user; `group` targets are stored now and
+ * match nothing until groups arrive with the identity issue.
+ */
+export const ASSIGNMENT_TARGETS = ['allDevices', 'allUsers', 'group'] as const;
+export type AssignmentTarget = (typeof ASSIGNMENT_TARGETS)[number];
+export const ASSIGNMENT_MODES = ['include', 'exclude'] as const;
+export type AssignmentMode = (typeof ASSIGNMENT_MODES)[number];
+
+export const PolicyAssignmentSchema = Type.Object(
+  {
+    target: StringEnum(ASSIGNMENT_TARGETS),
+    groupId: Type.Optional(Uuid),
+    mode: StringEnum(ASSIGNMENT_MODES),
+  },
+  { additionalProperties: false },
+);
+export type PolicyAssignment = Static<typeof PolicyAssignmentSchema>;
+
+export const PolicyAssignmentsSchema = Type.Object(
+  { assignments: Type.Array(PolicyAssignmentSchema, { maxItems: COMPLIANCE_LIST_MAX_ENTRIES }) },
+  { additionalProperties: false },
+);
+export type PolicyAssignments = Static<typeof PolicyAssignmentsSchema>;
+
+export const CompliancePolicySchema = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  platform: Nullable(PlatformSchema),
+  settings: ComplianceSettingsSchema,
+  version: Type.Integer({ description: 'Increases with every change of the policy.' }),
+  assignments: Type.Array(PolicyAssignmentSchema),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type CompliancePolicy = Static<typeof CompliancePolicySchema>;
+
+export const CompliancePolicyListSchema = Type.Object({ items: Type.Array(CompliancePolicySchema) });
+
+export const SETTING_STATUSES = ['compliant', 'noncompliant', 'unknown'] as const;
+
+/** A device's compliance: the overall state and, per applicable policy, each setting's result. */
+export const DeviceComplianceSchema = Type.Object({
+  deviceId: Uuid,
+  complianceState: ComplianceStateSchema,
+  policies: Type.Array(
+    Type.Object({
+      policyId: Uuid,
+      name: Type.String(),
+      version: Type.Integer({ description: 'The policy version this result was evaluated against.' }),
+      state: ComplianceStateSchema,
+      settings: Type.Array(Type.Object({ setting: Type.String(), status: StringEnum(SETTING_STATUSES), reason: Type.String() })),
+      evaluatedAt: Timestamp,
+    }),
+  ),
+});
+export type DeviceCompliance = Static<typeof DeviceComplianceSchema>;
+
+/** The tenant's compliance settings: the state of a device no policy applies to. */
+export const ComplianceTenantSettingsSchema = Type.Object(
+  { devicesWithoutPolicy: StringEnum(['compliant', 'noncompliant'] as const) },
+  { additionalProperties: false },
+);
+export type ComplianceTenantSettings = Static<typeof ComplianceTenantSettingsSchema>;
+
+export const ComplianceEvaluationSchema = Type.Object({ evaluated: Type.Integer({ description: 'Active devices evaluated.' }) });

@@ -1,4 +1,5 @@
 import type { CommandStore } from './commands/command-store.js';
+import type { CompliancePolicyStore, ComplianceResultStore } from './compliance/compliance-store.js';
 import type { DeviceStore } from './devices/device-store.js';
 import type { EnrollmentTokenStore } from './enrollment/enrollment-token.js';
 import type { CertificateAuthorityStore, TenantSettingsStore } from './tenants/tenant-stores.js';
@@ -18,6 +19,8 @@ export interface TenantData {
   readonly enrollmentTokens: EnrollmentTokenStore;
   readonly devices: DeviceStore;
   readonly commands: CommandStore;
+  readonly compliancePolicies: CompliancePolicyStore;
+  readonly complianceResults: ComplianceResultStore;
   /** Runs `work` in one transaction of the region's database; it commits only if `work` resolves. */
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T>;
 }

@@ -11,6 +11,7 @@ import { installBearerAuthentication } from './plugins/authenticate.js';
 import { agentPushRoutes } from './routes/agent-push-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { commandRoutes } from './routes/command-routes.js';
+import { complianceRoutes } from './routes/compliance-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { enrollmentAdminRoutes, enrollmentDeviceRoutes } from './routes/enrollment-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -81,6 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     await admin.register(deviceRoutes, { services: options.services });
     await admin.register(commandRoutes, { services: options.services });
+    await admin.register(complianceRoutes, { services: options.services });
     await admin.register(enrollmentAdminRoutes, { services: options.services });
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());

@@ -1,4 +1,5 @@
 import type { CommandService } from '../domain/commands/command-service.js';
+import type { ComplianceService } from '../domain/compliance/compliance-service.js';
 import type { DeviceWakeups } from '../domain/commands/device-wakeups.js';
 import type { DeviceAuthenticator } from '../domain/device-auth/device-authenticator.js';
 import type { CheckInService } from '../domain/devices/check-in-service.js';
@@ -15,6 +16,7 @@ export interface AppServices {
   devices: DeviceService;
   checkIn: CheckInService;
   commands: CommandService;
+  compliance: ComplianceService;
   /** Tells the process holding a device's push channel to wake it (see routes/agent-push-routes.ts). */
   wakeups: DeviceWakeups;
   deviceAuth: DeviceAuthenticator;

@@ -46,6 +46,8 @@ export interface TenantSettingsTable {
   checkin_interval_seconds: number;
   created_at: number;
   updated_at: number;
+  /** `compliant | noncompliant`: the state of a device no compliance policy applies to (migration 0003). */
+  no_policy_compliance_state: string;
 }
 
 export interface TenantCaTable {
@@ -180,6 +182,42 @@ export interface DeviceCommandTable {
   attempts: number;
 }
 
+/** A compliance policy (SPEC §6, migration 0003); `settings` is JSON text, `platform` null means every platform. */
+export interface CompliancePolicyTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  platform: string | null;
+  settings: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  /** Soft delete: the row stays so that past results keep their policy's name. */
+  deleted_at: number | null;
+}
+
+/** Who a policy applies to; `target_id` is the group id for `group` targets and '' otherwise. */
+export interface CompliancePolicyAssignmentTable {
+  tenant_id: string;
+  policy_id: string;
+  target_kind: string;
+  target_id: string;
+  /** 1 = include, 0 = exclude. */
+  include: number;
+}
+
+/** One device's result for one applicable policy; `results` is JSON text `[{setting,status,reason}]`. */
+export interface DeviceComplianceResultTable {
+  tenant_id: string;
+  device_id: string;
+  policy_id: string;
+  policy_version: number;
+  state: string;
+  results: string;
+  evaluated_at: number;
+}
+
 export interface RegionDatabase {
   store_meta: StoreMetaTable;
   tenant_settings: TenantSettingsTable;
@@ -190,4 +228,7 @@ export interface RegionDatabase {
   device_checkin_state: DeviceCheckInStateTable;
   device_apps: DeviceAppTable;
   device_commands: DeviceCommandTable;
+  compliance_policies: CompliancePolicyTable;
+  compliance_policy_assignments: CompliancePolicyAssignmentTable;
+  device_compliance_results: DeviceComplianceResultTable;
 }

@@ -16,6 +16,7 @@ import { openSqlite } from './dialects/sqlite.js';
 import { globalMigrations } from './migrations/global-migrations.js';
 import { regionMigrations } from './migrations/region-migrations.js';
 import { CommandRepository } from './repositories/command-repository.js';
+import { CompliancePolicyRepository, ComplianceResultRepository } from './repositories/compliance-repositories.js';
 import { DeviceRepository } from './repositories/device-repository.js';
 import { CertificateAuthorityRepository, TenantSettingsRepository } from './repositories/tenant-settings-repository.js';
 import { ApiTokenRepository, EnrollmentTokenRepository } from './repositories/token-repositories.js';
@@ -64,6 +65,8 @@ class RegionTenantData implements TenantData {
   readonly enrollmentTokens;
   readonly devices;
   readonly commands;
+  readonly compliancePolicies;
+  readonly complianceResults;
 
   constructor(
     readonly tenantId: string,
@@ -76,6 +79,8 @@ class RegionTenantData implements TenantData {
     this.enrollmentTokens = new EnrollmentTokenRepository(db, tenantId);
     this.devices = new DeviceRepository(db, tenantId);
     this.commands = new CommandRepository(db, tenantId);
+    this.compliancePolicies = new CompliancePolicyRepository(db, tenantId);
+    this.complianceResults = new ComplianceResultRepository(db, tenantId);
   }
 
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@ import {
 } from '@custos/shared';
 import type { Clock } from '../clock.js';
 import type { CommandService } from '../commands/command-service.js';
+import type { ComplianceService } from '../compliance/compliance-service.js';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../device-auth/device-authenticator.js';
 import { DomainError } from '../domain-error.js';
 import { INITIAL_CHECKIN_SECONDS, INITIAL_PERIOD_SECONDS } from '../enrollment/enrollment-service.js';
@@ -60,6 +61,7 @@ export class CheckInService {
     private readonly tenants: TenantService,
     private readonly authenticator: DeviceAuthenticator,
     private readonly commands: CommandService,
+    private readonly compliance: ComplianceService,
     private readonly clock: Clock,
   ) {}
 
@@ -105,7 +107,9 @@ export class CheckInService {
             now,
           );
         }
-        return t;
+        // In the inventory's own transaction: the compliance state never describes half an inventory.
+        const scope = await this.compliance.evaluateDevice(data, device.deviceId);
+        return scope === undefined ? t : { ...t, appInventoryScope: scope };
       });
       stored = 'stored';
     }

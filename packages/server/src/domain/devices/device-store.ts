@@ -78,6 +78,20 @@ export interface DeviceStore {
     digest: string,
     at: number,
   ): Promise<void>;
+  /**
+   * Locks the device's check-in state row until the transaction ends. A compliance evaluation takes
+   * it first so that it locks rows in the order a check-in does (check-in state, device, results)
+   * and the two cannot deadlock each other.
+   */
+  lockCheckInState(id: string): Promise<void>;
+  /**
+   * Records the outcome of a compliance evaluation: the device's overall state and whether an app
+   * allow/deny list applies to it (SPEC §4), recomputing the check-in's copy of its app scope in the
+   * same call. When the scope falls back to `managed-only`, the apps Custos does not manage are
+   * deleted: nothing justifies keeping a personal device's own apps any more. Returns the scope, or
+   * undefined when there is no such device.
+   */
+  updateCompliance(id: string, state: ComplianceState, appListPolicyApplies: boolean): Promise<AppInventoryScope | undefined>;
   /** Marks the device retired: its credential stops working at once and its app inventory is deleted. */
   retire(id: string, at: number): Promise<boolean>;
 }

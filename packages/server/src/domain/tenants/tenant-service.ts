@@ -57,6 +57,7 @@ export class TenantService {
       },
       supportContact: input.supportContact ?? input.adminEmail ?? null,
       checkInIntervalSeconds: DEFAULT_CHECKIN_INTERVAL_SECONDS,
+      noPolicyComplianceState: 'compliant',
       createdAt: now,
     };
     const ca = await createCertificateAuthority(tenant.id, name, now);
@@ -96,6 +97,11 @@ export class TenantService {
 
   dataOf(tenant: Tenant): TenantData {
     return this.directory.openTenantData(tenant);
+  }
+
+  /** Drops the cached settings of a tenant after they changed, so this process reads them anew. */
+  forgetSettings(id: string): void {
+    this.settingsCache.delete(id);
   }
 
   async settings(id: string): Promise<TenantSettings> {

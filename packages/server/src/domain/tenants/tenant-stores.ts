@@ -17,6 +17,7 @@ export interface TenantDirectory {
 export interface TenantSettingsStore {
   insert(settings: TenantSettings): Promise<void>;
   get(): Promise<TenantSettings | undefined>;
+  setNoPolicyComplianceState(state: TenantSettings['noPolicyComplianceState'], at: number): Promise<void>;
 }
 
 export interface CertificateAuthorityRecord {

@@ -18,5 +18,7 @@ export interface TenantSettings {
   privacyStatement: { version: string; text: string | null; url: string | null };
   supportContact: string | null;
   checkInIntervalSeconds: number;
+  /** The compliance state of a device no compliance policy applies to (SPEC §6). */
+  noPolicyComplianceState: 'compliant' | 'noncompliant';
   createdAt: number;
 }

@@ -202,4 +202,67 @@ export const regionMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003-compliance': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('compliance_policies')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('platform', 'text')
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_at', 'bigint')
+        .addPrimaryKeyConstraint('compliance_policies_pk', ['tenant_id', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('compliance_policy_assignments')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('policy_id', 'text', (c) => c.notNull())
+        .addColumn('target_kind', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('include', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('compliance_policy_assignments_pk', ['tenant_id', 'policy_id', 'target_kind', 'target_id'])
+        .addForeignKeyConstraint(
+          'compliance_policy_assignments_policy',
+          ['tenant_id', 'policy_id'],
+          'compliance_policies',
+          ['tenant_id', 'id'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+
+      await db.schema
+        .createTable('device_compliance_results')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('policy_id', 'text', (c) => c.notNull())
+        .addColumn('policy_version', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('results', 'text', (c) => c.notNull())
+        .addColumn('evaluated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('device_compliance_results_pk', ['tenant_id', 'device_id', 'policy_id'])
+        .addForeignKeyConstraint('device_compliance_results_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .addForeignKeyConstraint(
+          'device_compliance_results_policy',
+          ['tenant_id', 'policy_id'],
+          'compliance_policies',
+          ['tenant_id', 'id'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+
+      // A constant default: no table rewrite on either dialect, and existing tenants keep today's meaning.
+      await db.schema
+        .alterTable('tenant_settings')
+        .addColumn('no_policy_compliance_state', 'text', (c) => c.notNull().defaultTo('compliant'))
+        .execute();
+    },
+  },
 };

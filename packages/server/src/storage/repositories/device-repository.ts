@@ -12,6 +12,7 @@ import {
   type Platform,
 } from '@custos/shared';
 import { DomainError } from '../../domain/domain-error.js';
+import { isPostgres } from '../dialects/postgres.js';
 import type { CheckInTarget, DevicePage, DeviceRecord, DeviceStore, StoredApp } from '../../domain/devices/device-store.js';
 import type { DeviceAppTable, DeviceCheckInStateTable, DeviceTable, RegionDatabase } from '../database.js';
 import { columnsToHardware, fullHardwareToColumns, hardwareToColumns } from './hardware-columns.js';
@@ -379,6 +380,47 @@ export class DeviceRepository implements DeviceStore {
         .execute();
     }
     await this.insertApps(id, upsert);
+  }
+
+  async lockCheckInState(id: string): Promise<void> {
+    // SQLite runs one write transaction at a time, so only PostgreSQL's row locks need an order.
+    if (!isPostgres(this.db as Kysely<unknown>)) return;
+    await this.db
+      .selectFrom('device_checkin_state')
+      .select('device_id')
+      .where('tenant_id', '=', this.tenantId)
+      .where('device_id', '=', id)
+      .forUpdate()
+      .execute();
+  }
+
+  async updateCompliance(id: string, state: ComplianceState, appListPolicyApplies: boolean): Promise<AppInventoryScope | undefined> {
+    const row = await this.db
+      .updateTable('devices')
+      .set({ compliance_state: state, app_list_policy: appListPolicyApplies ? 1 : 0 })
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .returning(['ownership', 'platform'])
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const scope = appInventoryScope(row.ownership as Ownership, row.platform as Platform, appListPolicyApplies);
+    // Written only when it changes, so an evaluation that changes nothing leaves the hot row alone.
+    const changed = await this.db
+      .updateTable('device_checkin_state')
+      .set({ app_inventory_scope: scope })
+      .where('tenant_id', '=', this.tenantId)
+      .where('device_id', '=', id)
+      .where('app_inventory_scope', '<>', scope)
+      .executeTakeFirst();
+    if (changed.numUpdatedRows > 0n && scope === 'managed-only') {
+      await this.db
+        .deleteFrom('device_apps')
+        .where('tenant_id', '=', this.tenantId)
+        .where('device_id', '=', id)
+        .where('managed', '=', 0)
+        .execute();
+    }
+    return scope;
   }
 
   async retire(id: string, at: number): Promise<boolean> {

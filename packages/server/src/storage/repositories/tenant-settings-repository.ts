@@ -22,6 +22,7 @@ export class TenantSettingsRepository implements TenantSettingsStore {
         privacy_statement_url: s.privacyStatement.url,
         support_contact: s.supportContact,
         checkin_interval_seconds: s.checkInIntervalSeconds,
+        no_policy_compliance_state: s.noPolicyComplianceState,
         created_at: s.createdAt,
         updated_at: s.createdAt,
       })
@@ -38,9 +39,18 @@ export class TenantSettingsRepository implements TenantSettingsStore {
         privacyStatement: { version: row.privacy_statement_version, text: row.privacy_statement_text, url: row.privacy_statement_url },
         supportContact: row.support_contact,
         checkInIntervalSeconds: row.checkin_interval_seconds,
+        noPolicyComplianceState: row.no_policy_compliance_state === 'noncompliant' ? 'noncompliant' : 'compliant',
         createdAt: row.created_at,
       }
     );
+  }
+
+  async setNoPolicyComplianceState(state: TenantSettings['noPolicyComplianceState'], at: number): Promise<void> {
+    await this.db
+      .updateTable('tenant_settings')
+      .set({ no_policy_compliance_state: state, updated_at: at })
+      .where('tenant_id', '=', this.tenantId)
+      .execute();
   }
 }
 
