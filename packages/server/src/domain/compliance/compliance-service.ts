@@ -22,6 +22,7 @@ import {
   type CompliancePolicyUpdate,
   type PolicyAssignment,
   type ComplianceTenantSettings,
+  type Platform,
 } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
 import type { Clock } from '../clock.js';
@@ -231,9 +232,18 @@ export class ComplianceService {
    * of the ownership rule. Returns the device's app scope, or undefined for a device that is not
    * active (a retired device keeps its last state).
    */
-  evaluateDevice(data: TenantData, deviceId: string): Promise<AppInventoryScope | undefined> {
+  evaluateDevice(data: TenantData, deviceId: string, checkIn?: { platform: Platform }): Promise<AppInventoryScope | undefined> {
     return data.transaction(async (trx) => {
-      await trx.devices.lockCheckInState(deviceId);
+      // A check-in already holds the device's check-in row (its UPDATE took the lock).
+      if (!checkIn) await trx.devices.lockCheckInState(deviceId);
+      else if ((await trx.compliancePolicies.listForPlatform(checkIn.platform)).length === 0) {
+        // The common case on the inventory path: no policy exists for this platform. Two reads
+        // instead of a whole evaluation, and no write when the device already has the no-policy
+        // state (it then keeps its app scope too).
+        const snapshot = await trx.devices.complianceSnapshot(deviceId);
+        if (!snapshot?.active) return undefined;
+        if (snapshot.complianceState === snapshot.noPolicyState && !snapshot.appListPolicyApplies) return undefined;
+      }
       const device = await trx.devices.get(deviceId);
       if (!device || device.status !== 'active') return undefined;
       const settings = await trx.settings.get();

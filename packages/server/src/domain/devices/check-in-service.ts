@@ -108,7 +108,7 @@ export class CheckInService {
           );
         }
         // In the inventory's own transaction: the compliance state never describes half an inventory.
-        const scope = await this.compliance.evaluateDevice(data, device.deviceId);
+        const scope = await this.compliance.evaluateDevice(data, device.deviceId, { platform: t.platform });
         return scope === undefined ? t : { ...t, appInventoryScope: scope };
       });
       stored = 'stored';

@@ -85,6 +85,16 @@ export interface DeviceStore {
    */
   lockCheckInState(id: string): Promise<void>;
   /**
+   * What an evaluation with no applicable policy needs to know, in one read: the device's status,
+   * its current compliance state and app-list flag, and the tenant's state for devices without a
+   * policy.
+   */
+  complianceSnapshot(
+    id: string,
+  ): Promise<
+    { active: boolean; complianceState: ComplianceState; appListPolicyApplies: boolean; noPolicyState: ComplianceState } | undefined
+  >;
+  /**
    * Records the outcome of a compliance evaluation: the device's overall state and whether an app
    * allow/deny list applies to it (SPEC §4), recomputing the check-in's copy of its app scope in the
    * same call. When the scope falls back to `managed-only`, the apps Custos does not manage are

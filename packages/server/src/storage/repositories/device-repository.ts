@@ -394,6 +394,28 @@ export class DeviceRepository implements DeviceStore {
       .execute();
   }
 
+  async complianceSnapshot(
+    id: string,
+  ): Promise<
+    { active: boolean; complianceState: ComplianceState; appListPolicyApplies: boolean; noPolicyState: ComplianceState } | undefined
+  > {
+    const row = await this.db
+      .selectFrom('devices')
+      .innerJoin('tenant_settings', 'tenant_settings.tenant_id', 'devices.tenant_id')
+      .select(['devices.status', 'devices.compliance_state', 'devices.app_list_policy', 'tenant_settings.no_policy_compliance_state'])
+      .where('devices.tenant_id', '=', this.tenantId)
+      .where('devices.id', '=', id)
+      .executeTakeFirst();
+    return (
+      row && {
+        active: row.status === 'active',
+        complianceState: row.compliance_state as ComplianceState,
+        appListPolicyApplies: row.app_list_policy === 1,
+        noPolicyState: row.no_policy_compliance_state as ComplianceState,
+      }
+    );
+  }
+
   async updateCompliance(id: string, state: ComplianceState, appListPolicyApplies: boolean): Promise<AppInventoryScope | undefined> {
     const row = await this.db
       .updateTable('devices')
