@@ -243,6 +243,8 @@ export class ComplianceService {
         const snapshot = await trx.devices.complianceSnapshot(deviceId);
         if (!snapshot?.active) return undefined;
         if (snapshot.complianceState === snapshot.noPolicyState && !snapshot.appListPolicyApplies) return undefined;
+        await trx.complianceResults.replaceForDevice(deviceId, []);
+        return trx.devices.updateCompliance(deviceId, snapshot.noPolicyState, false);
       }
       const device = await trx.devices.get(deviceId);
       if (!device || device.status !== 'active') return undefined;
