@@ -4,7 +4,7 @@
  * first) so a refusal names all of them at once.
  */
 import type { FieldIssue } from './errors.js';
-import { APP_FIELDS, HARDWARE_FIELDS, prohibitedCategoryOf, type CatalogField } from './privacy-catalog.js';
+import { appField, hardwareField, prohibitedCategoryOf, type CatalogField } from './privacy-catalog.js';
 import type { Platform } from './platforms.js';
 
 export type HardwareValue = string | number | boolean | null;
@@ -68,9 +68,8 @@ export function validateHardware(value: unknown, path: string, issues: FieldIssu
     issues.push({ field: path, reason: 'invalid-type', message: 'Expected an object of hardware fields.' });
     return {};
   }
-  const fields = new Map(HARDWARE_FIELDS.map((f) => [f.name, f]));
   for (const [name, fieldValue] of Object.entries(value)) {
-    const field = fields.get(name);
+    const field = hardwareField(name);
     const fieldPath = `${path}.${name}`;
     if (!field) {
       issues.push(refuseUndeclared(fieldPath, name, 'The privacy catalog'));
@@ -92,7 +91,6 @@ export function validateApps(value: unknown, path: string, issues: FieldIssue[])
     issues.push({ field: path, reason: 'too-long', message: `At most ${MAX_APPS_PER_DOCUMENT} apps per document.` });
     return [];
   }
-  const fields = new Map(APP_FIELDS.map((f) => [f.name, f]));
   value.forEach((entry, index) => {
     const entryPath = `${path}[${index}]`;
     if (!isPlainObject(entry)) {
@@ -103,7 +101,7 @@ export function validateApps(value: unknown, path: string, issues: FieldIssue[])
       issues.push({ field: `${entryPath}.name`, reason: 'required', message: 'Every app needs a name.' });
     }
     for (const [name, fieldValue] of Object.entries(entry)) {
-      const field = fields.get(name);
+      const field = appField(name);
       if (!field) issues.push(refuseUndeclared(`${entryPath}.${name}`, name, 'The privacy catalog'));
       else checkValue(`${entryPath}.${name}`, field, fieldValue, issues);
     }

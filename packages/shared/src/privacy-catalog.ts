@@ -218,9 +218,6 @@ export function prohibitedCategoryOf(fieldName: string): ProhibitedCategory | un
   return PROHIBITED_CATEGORIES.find((c) => c.pattern.test(fieldName))?.category;
 }
 
-export const HARDWARE_FIELD_NAMES = HARDWARE_FIELDS.map((f) => f.name);
-export const APP_FIELD_NAMES = APP_FIELDS.map((f) => f.name);
-
 const byName = new Map(CATALOG_FIELDS.map((f) => [`${f.category}:${f.name}`, f]));
 export function hardwareField(name: string): CatalogField | undefined {
   return byName.get(`hardware:${name}`);

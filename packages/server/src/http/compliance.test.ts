@@ -3,12 +3,12 @@
  * assignments, evaluation at check-in and after every policy change, the tenant's no-policy state,
  * the ownership rule's app scope (SPEC §4), validation and permissions.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { canonicalInventoryJson, type InventoryDocument } from '@custos/shared';
-import { BACKENDS, type TestBackend } from '../test-support/backends.js';
-import { seedTenant, startHarness, SYSTEM, type Harness } from '../test-support/harness.js';
+import { BACKENDS } from '../test-support/backends.js';
+import { seedTenant, harnessPerSuite, SYSTEM, type Harness } from '../test-support/harness.js';
 import { digestOf, TestDevice } from '../test-support/test-device.js';
 
 const baseInventory: InventoryDocument = {
@@ -52,8 +52,8 @@ interface ComplianceDto {
 
 for (const { name, create } of BACKENDS) {
   describe(`compliance policies on ${name}`, () => {
-    let backend: TestBackend;
     let h: Harness;
+    harnessPerSuite(create, (started) => ({ h } = started));
     const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 
     /** A fresh tenant per test, so policies assigned to all devices do not leak between tests. */
@@ -78,15 +78,6 @@ for (const { name, create } of BACKENDS) {
     const deviceState = async (token: string, deviceId: string) =>
       (await call(token, 'GET', `/api/v1/devices/${deviceId}`)).json<{ complianceState: string; appInventoryScope: string }>();
     const ALL_DEVICES = { target: 'allDevices', mode: 'include' };
-
-    before(async () => {
-      backend = await create();
-      h = await startHarness(backend);
-    });
-    after(async () => {
-      await h.close();
-      await backend.dispose();
-    });
 
     test('create, read, update (the version goes up; a stale version is a 409) and soft delete', async () => {
       const t = await tenant();

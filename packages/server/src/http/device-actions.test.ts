@@ -3,12 +3,12 @@
  * coalescing, validation, bulk), delivery with the check-in, results, expiry, retirement by
  * command, and the push channel that wakes a connected device.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
-import { BACKENDS, type TestBackend } from '../test-support/backends.js';
-import { seedTenant, startHarness, SYSTEM, type Harness } from '../test-support/harness.js';
+import { BACKENDS } from '../test-support/backends.js';
+import { seedTenant, harnessPerSuite, SYSTEM, type Harness } from '../test-support/harness.js';
 import { TestDevice } from '../test-support/test-device.js';
 import { PUSH_CLOSE_REPLACED, PUSH_PATH } from './routes/agent-push-routes.js';
 
@@ -16,8 +16,8 @@ const ACTIONS = ['sync', 'lock', 'retire', 'wipe', 'rename', 'restart', 'collect
 
 for (const { name, create } of BACKENDS) {
   describe(`device actions on ${name}`, () => {
-    let backend: TestBackend;
     let h: Harness;
+    harnessPerSuite(create, (started) => ({ h } = started));
     let gb: Awaited<ReturnType<typeof seedTenant>>;
     let us: Awaited<ReturnType<typeof seedTenant>>;
     const admin = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -48,14 +48,8 @@ for (const { name, create } of BACKENDS) {
       device.post(`/api/v1/agent/commands/${commandId}/result`, payload);
 
     before(async () => {
-      backend = await create();
-      h = await startHarness(backend);
       gb = await seedTenant(h, 'GB');
       us = await seedTenant(h, 'US');
-    });
-    after(async () => {
-      await h.close();
-      await backend.dispose();
     });
 
     test('every action can be queued, and the history lists each with its action and state, newest first', async () => {

@@ -2,11 +2,11 @@
  * The device and admin API through the real app (inject), on SQLite and PostgreSQL: enrollment,
  * sessions, check-ins with inventory, and every refusal leaving the stores as they were.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalInventoryJson, diffInventory, type InventoryDocument } from '@custos/shared';
-import { BACKENDS, TEST_REGIONS, type TestBackend } from '../test-support/backends.js';
-import { seedTenant, startHarness, SYSTEM, type Harness } from '../test-support/harness.js';
+import { BACKENDS, TEST_REGIONS } from '../test-support/backends.js';
+import { seedTenant, harnessPerSuite, SYSTEM, type Harness } from '../test-support/harness.js';
 import { digestOf, makeCsr, TestDevice } from '../test-support/test-device.js';
 
 const inventory: InventoryDocument = {
@@ -33,21 +33,15 @@ const digest = (doc: InventoryDocument) => digestOf(canonicalInventoryJson(doc))
 
 for (const { name, create } of BACKENDS) {
   describe(`device flow on ${name}`, () => {
-    let backend: TestBackend;
     let h: Harness;
+    harnessPerSuite(create, (started) => ({ h } = started), 256 * 1024);
     let gb: Awaited<ReturnType<typeof seedTenant>>;
     let us: Awaited<ReturnType<typeof seedTenant>>;
     const admin = (token: string) => ({ authorization: `Bearer ${token}` });
 
     before(async () => {
-      backend = await create();
-      h = await startHarness(backend, undefined, 256 * 1024);
       gb = await seedTenant(h, 'GB');
       us = await seedTenant(h, 'US', 'personal');
-    });
-    after(async () => {
-      await h.close();
-      await backend.dispose();
     });
 
     test('a corporate device enrolls, checks in, and the admin API shows it with every app', async () => {

@@ -1,11 +1,11 @@
 /** The storage suite: one set of tests, run against SQLite and PostgreSQL. No storage mocks. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { HARDWARE_FIELDS, type DeviceListQuery } from '@custos/shared';
 import { BACKENDS, TEST_REGIONS, type TestBackend } from '../test-support/backends.js';
 import { deviceRecord } from '../test-support/device-fixture.js';
-import { seedTenant, startHarness, type Harness } from '../test-support/harness.js';
+import { seedTenant, harnessPerSuite, type Harness } from '../test-support/harness.js';
 import { HARDWARE_COLUMNS } from './repositories/hardware-columns.js';
 import { RegionStoreMismatchError, Storage } from './storage.js';
 
@@ -21,15 +21,7 @@ for (const { name, create } of BACKENDS) {
   describe(`storage on ${name}`, () => {
     let backend: TestBackend;
     let h: Harness;
-
-    before(async () => {
-      backend = await create();
-      h = await startHarness(backend);
-    });
-    after(async () => {
-      await h.close();
-      await backend.dispose();
-    });
+    harnessPerSuite(create, (started) => ({ h, backend } = started));
 
     test('migrations are idempotent and every region store knows its region', async () => {
       const reports = await h.runtime.storage.migrate();

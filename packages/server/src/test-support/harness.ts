@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { openRuntime, type Runtime } from '../compose.js';
 import type { Actor } from '../domain/access/authorize.js';
@@ -41,4 +42,26 @@ export async function seedTenant(
   const { token } = await h.runtime.services.apiTokens.create(SYSTEM, tenant.id, { role });
   const enrollment = await h.runtime.services.enrollment.createToken(SYSTEM, tenant.id, { ownership });
   return { tenantId: tenant.id, region: tenant.region, adminToken: token, enrollmentToken: enrollment.token };
+}
+
+/**
+ * Gives the enclosing suite a harness on a fresh backend: started before its first test, closed and
+ * the backend removed after its last. `use` hands both to the suite's own variables; hooks the
+ * suite registers afterwards run once the harness is up.
+ */
+export function harnessPerSuite(
+  create: () => Promise<TestBackend>,
+  use: (started: { h: Harness; backend: TestBackend }) => void,
+  bodyLimit?: number,
+): void {
+  let started: { h: Harness; backend: TestBackend } | undefined;
+  before(async () => {
+    const backend = await create();
+    started = { backend, h: await startHarness(backend, undefined, bodyLimit) };
+    use(started);
+  });
+  after(async () => {
+    await started?.h.close();
+    await started?.backend.dispose();
+  });
 }

@@ -2,13 +2,13 @@
  * The command queue's storage on SQLite and PostgreSQL: the pending count the check-in statement
  * returns follows every change, and overlapping deliveries never hand out a command twice.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { CommandRecord } from '../../domain/commands/command-store.js';
-import { BACKENDS, type TestBackend } from '../../test-support/backends.js';
+import { BACKENDS } from '../../test-support/backends.js';
 import { deviceRecord } from '../../test-support/device-fixture.js';
-import { seedTenant, startHarness, type Harness } from '../../test-support/harness.js';
+import { seedTenant, harnessPerSuite, type Harness } from '../../test-support/harness.js';
 
 function command(deviceId: string, overrides: Partial<CommandRecord> = {}): CommandRecord {
   return {
@@ -33,17 +33,8 @@ function command(deviceId: string, overrides: Partial<CommandRecord> = {}): Comm
 
 for (const { name, create } of BACKENDS) {
   describe(`command queue storage on ${name}`, () => {
-    let backend: TestBackend;
     let h: Harness;
-
-    before(async () => {
-      backend = await create();
-      h = await startHarness(backend);
-    });
-    after(async () => {
-      await h.close();
-      await backend.dispose();
-    });
+    harnessPerSuite(create, (started) => ({ h } = started));
 
     test('the check-in statement returns the pending count, kept in step with every change', async () => {
       const data = await h.runtime.services.tenants.data((await seedTenant(h, 'DE')).tenantId);

@@ -3,13 +3,13 @@
  * platform or none), optimistic versioning, whole-list replacement of assignments and results, and
  * the device's compliance update keeping the check-in's app scope in step (SPEC §4).
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { CompliancePolicyRecord } from '../../domain/compliance/compliance-store.js';
-import { BACKENDS, type TestBackend } from '../../test-support/backends.js';
+import { BACKENDS } from '../../test-support/backends.js';
 import { deviceRecord } from '../../test-support/device-fixture.js';
-import { seedTenant, startHarness, type Harness } from '../../test-support/harness.js';
+import { seedTenant, harnessPerSuite, type Harness } from '../../test-support/harness.js';
 
 function policy(overrides: Partial<CompliancePolicyRecord> = {}): CompliancePolicyRecord {
   return {
@@ -29,17 +29,8 @@ function policy(overrides: Partial<CompliancePolicyRecord> = {}): CompliancePoli
 
 for (const { name, create } of BACKENDS) {
   describe(`compliance storage on ${name}`, () => {
-    let backend: TestBackend;
     let h: Harness;
-
-    before(async () => {
-      backend = await create();
-      h = await startHarness(backend);
-    });
-    after(async () => {
-      await h.close();
-      await backend.dispose();
-    });
+    harnessPerSuite(create, (started) => ({ h } = started));
 
     test('a platform sees live policies of its own platform or of none, each with only its own assignments', async () => {
       const data = await h.runtime.services.tenants.data((await seedTenant(h, 'DE')).tenantId);
