@@ -12,6 +12,7 @@ import { checkInAndRunCommands, type CheckInWithCommands } from './command-runne
 import { runDaemon } from './daemon.js';
 import { ACTIONS_MODES, type ActionOptions, type ActionsMode } from './device-actions.js';
 import { enrollDevice } from './enrollment.js';
+import { profileOptions } from './profiles/apply-profiles.js';
 import { EXIT_USAGE, reportError } from './error-report.js';
 import { readStatus } from './status.js';
 import { withStateLock } from './state-lock.js';
@@ -68,21 +69,37 @@ const actionsOption = () =>
 const allowWipeOption = () =>
   new Option('--allow-wipe', 'carry out wipe commands (Windows: factory reset); without it a wipe is refused and reported as an error');
 
+const profileRootOption = () =>
+  new Option(
+    '--profile-root <dir>',
+    'root-less mode for configuration profiles: write NetworkManager keyfiles, trust anchors and certificates under this directory ' +
+      'and run no system command (default: the real system, or <state-dir>/profile-root with --actions simulate)',
+  ).env('CUSTOS_AGENT_PROFILE_ROOT');
+
 interface ActionFlags {
   actions: ActionsMode;
   allowWipe?: boolean;
+  profileRoot?: string;
 }
 
 function actionOptions(flags: ActionFlags): ActionOptions {
   return { mode: flags.actions, allowWipe: flags.allowWipe === true };
 }
 
+function describeProfiles(result: CheckInWithCommands): string {
+  if (result.profilesError !== undefined) return `; profiles not applied: ${result.profilesError}`;
+  if (!result.profiles) return '';
+  const each = result.profiles.results.map((r) => `${r.profileId} ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
+  const removed = result.profiles.removed.length > 0 ? [`${result.profiles.removed.length} removed`] : [];
+  return `; profiles: ${[...each, ...removed].join(', ') || 'none'}`;
+}
+
 function describeCommands(result: CheckInWithCommands): string {
-  if (result.outcomes.length === 0) return '';
+  if (result.outcomes.length === 0) return describeProfiles(result);
   const each = result.outcomes.map(
     (o) => `${o.action} ${o.status}${o.detail ? ` (${o.detail})` : ''}${o.reported ? '' : ' [not reported]'}`,
   );
-  return `; commands: ${each.join(', ')}`;
+  return `; commands: ${each.join(', ')}${describeProfiles(result)}`;
 }
 
 const program = new Command()
@@ -168,15 +185,22 @@ program
   .option('--full', 'send the whole inventory, not only the changes')
   .addOption(actionsOption())
   .addOption(allowWipeOption())
+  .addOption(profileRootOption())
   .addOption(jsonOption())
   .action(
     reporting(async (options: { stateDir: string; inventoryFrom?: string; full?: boolean; json?: boolean } & ActionFlags) => {
       const result = await withStateLock(options.stateDir, async () => {
         const state = await requireState(options.stateDir);
-        return checkInAndRunCommands(new DeviceClient(options.stateDir, state), options.stateDir, actionOptions(options), {
-          ...(options.full ? { full: true } : {}),
-          ...(options.inventoryFrom !== undefined ? { inventoryFromFile: options.inventoryFrom } : {}),
-        });
+        return checkInAndRunCommands(
+          new DeviceClient(options.stateDir, state),
+          options.stateDir,
+          actionOptions(options),
+          {
+            ...(options.full ? { full: true } : {}),
+            ...(options.inventoryFrom !== undefined ? { inventoryFromFile: options.inventoryFrom } : {}),
+          },
+          profileOptions(options.stateDir, options.profileRoot, options.actions),
+        );
       });
       if (options.json) printJson(result);
       else if (result.retired)
@@ -194,6 +218,7 @@ program
   .addOption(stateDirOption())
   .addOption(actionsOption())
   .addOption(allowWipeOption())
+  .addOption(profileRootOption())
   .option('--no-push', 'do not hold the push channel; check in on the schedule only')
   .action(
     reporting(async (options: { stateDir: string; push: boolean } & ActionFlags) => {
@@ -224,7 +249,11 @@ program
                 `${new Date().toISOString()} retired by the server: this device left management; its state and private key are deleted\n`,
               ),
           },
-          { actions: actionOptions(options), push: options.push },
+          {
+            actions: actionOptions(options),
+            profiles: profileOptions(options.stateDir, options.profileRoot, options.actions),
+            push: options.push,
+          },
         );
       } finally {
         process.off('SIGINT', stop);

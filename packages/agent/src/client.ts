@@ -5,6 +5,7 @@
  * session opened with a signature by the device key (see `request-auth.ts`).
  */
 import type {
+  AgentProfileSet,
   CheckInRequest,
   CheckInResponse,
   CommandResult,
@@ -13,6 +14,8 @@ import type {
   EnrollResponse,
   EnrollmentInfo,
   Platform,
+  ProfileCertificate,
+  ProfileStatusReport,
 } from '@custos/shared';
 import { ServerProblemError, ServerUnreachableError, UsageError, type ReceivedProblem } from './agent-errors.js';
 import { sessionAuthorization, signatureAuthorization } from './request-auth.js';
@@ -248,7 +251,7 @@ export class DeviceClient {
       seq,
       body,
     });
-    return this.http.send(method, apiPath, { body, headers: { authorization }, ...this.signalOption() });
+    return this.http.send(method, apiPath, { ...(body === '' ? {} : { body }), headers: { authorization }, ...this.signalOption() });
   }
 
   /**
@@ -258,7 +261,8 @@ export class DeviceClient {
    * once.
    */
   async request(method: string, apiPath: string, payload: unknown): Promise<HttpResponse> {
-    const body = JSON.stringify(payload);
+    // A GET has no body; its MAC covers the empty one.
+    const body = payload === undefined ? '' : JSON.stringify(payload);
     const cached = sessionUsable(this.state.session, Date.now());
     const session = cached ? (this.state.session as CachedSession) : await this.openSession();
     try {
@@ -307,6 +311,23 @@ export class DeviceClient {
       body: '',
     });
     return { url: (this.state.serverUrl + API_BASE + apiPath).replace(/^http/, 'ws'), authorization };
+  }
+
+  /** The device's desired configuration profiles (fetched when the check-in's digest differs from the applied one). */
+  async fetchProfiles(): Promise<AgentProfileSet> {
+    const { body } = await this.request('GET', '/agent/profiles', undefined);
+    const set = expectFields<AgentProfileSet>(body, 'profiles', { digest: 'string' });
+    return { ...set, profiles: Array.isArray(set.profiles) ? set.profiles : [], remove: Array.isArray(set.remove) ? set.remove : [] };
+  }
+
+  async reportProfileStatus(report: ProfileStatusReport): Promise<void> {
+    await this.request('POST', '/agent/profiles/status', report);
+  }
+
+  /** Has the tenant CA sign a client certificate for a key this device generated (the key stays here). */
+  async requestProfileCertificate(profileId: string, csr: string): Promise<ProfileCertificate> {
+    const { body } = await this.request('POST', `/agent/profiles/${encodeURIComponent(profileId)}/certificate`, { csr });
+    return expectFields<ProfileCertificate>(body, 'certificate', { certificate: 'string', caCertificate: 'string', version: 'number' });
   }
 
   async unenroll(): Promise<void> {

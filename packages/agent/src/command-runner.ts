@@ -6,12 +6,22 @@
  * are run too, a bounded number of rounds). `retire` is acknowledged first, which retires the record
  * on the server, and then the company data the agent manages is removed: for now its own key and
  * state. A restart and a retirement end what this process can do, so they run after the others.
+ * After the commands, a changed configuration profile set (the check-in's `profilesDigest`) is
+ * applied (profiles/apply-profiles.ts).
  */
 import type { CommandResult, DeliveredCommand } from '@custos/shared';
 import { ServerProblemError } from './agent-errors.js';
 import { checkIn, type CheckInOptions, type CheckInResult } from './check-in.js';
 import type { DeviceClient } from './client.js';
 import { performAction, type ActionOptions } from './device-actions.js';
+import {
+  profileOptions,
+  profilesChanged,
+  removeAllProfiles,
+  syncProfiles,
+  type ProfileOptions,
+  type ProfileSyncResult,
+} from './profiles/apply-profiles.js';
 import { deleteState } from './state.js';
 
 /** Inventory check-ins asked for by commands may bring more commands; this bounds the loop. */
@@ -31,6 +41,10 @@ export interface CheckInWithCommands extends CheckInResult {
   outcomes: CommandOutcome[];
   /** The device acknowledged a retire command; its state and key are gone. */
   retired: boolean;
+  /** Present when the check-in announced a changed profile set and the agent applied it. */
+  profiles?: ProfileSyncResult;
+  /** Why the changed profile set could not be applied (the next check-in tries again). */
+  profilesError?: string;
 }
 
 function inRunOrder(commands: readonly DeliveredCommand[]): DeliveredCommand[] {
@@ -55,6 +69,7 @@ export async function checkInAndRunCommands(
   stateDir: string,
   actions: ActionOptions,
   options: CheckInOptions = {},
+  profiles: ProfileOptions = profileOptions(stateDir, undefined, actions.mode),
 ): Promise<CheckInWithCommands> {
   let latest = await checkIn(client, options);
   const outcomes: CommandOutcome[] = [];
@@ -82,6 +97,8 @@ export async function checkInAndRunCommands(
           const outcome = await report(client, command, { status: 'acknowledged' });
           outcomes.push(outcome);
           if (outcome.reported) {
+            // Company profiles go with the device's management (SPEC §6): exactly the files recorded.
+            await removeAllProfiles(client.state);
             await deleteState(stateDir);
             return { ...latest, outcomes, retired: true };
           }
@@ -102,5 +119,12 @@ export async function checkInAndRunCommands(
     }
     queue = next;
   }
-  return { ...latest, outcomes, retired: false };
+  if (!profilesChanged(latest.profilesDigest, client.state.profiles)) return { ...latest, outcomes, retired: false };
+  try {
+    return { ...latest, outcomes, retired: false, profiles: await syncProfiles(client, profiles) };
+  } catch (error) {
+    // The check-in itself succeeded; a refused profile exchange is reported and tried again next time.
+    if (!(error instanceof ServerProblemError) || error.problem.status >= 500 || error.problem.status === 401) throw error;
+    return { ...latest, outcomes, retired: false, profilesError: error.message };
+  }
 }

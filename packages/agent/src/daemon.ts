@@ -9,6 +9,7 @@ import { isDeviceRetired, ServerProblemError, UsageError } from './agent-errors.
 import { DeviceClient } from './client.js';
 import { checkInAndRunCommands, type CheckInWithCommands } from './command-runner.js';
 import type { ActionOptions } from './device-actions.js';
+import type { ProfileOptions } from './profiles/apply-profiles.js';
 import { holdPushChannel, type PushLog } from './push-channel.js';
 import { nextCheckInDelaySeconds, retryDelaySeconds } from './schedule.js';
 import { withStateLock } from './state-lock.js';
@@ -23,6 +24,8 @@ export interface DaemonLog extends Partial<PushLog> {
 
 export interface DaemonOptions {
   actions: ActionOptions;
+  /** Where and how configuration profiles are applied (default: from the actions mode). */
+  profiles?: ProfileOptions;
   /** Hold the push channel (default true). */
   push?: boolean;
 }
@@ -31,10 +34,11 @@ async function checkInOnce(
   stateDir: string,
   signal: AbortSignal,
   actions: ActionOptions,
+  profiles: ProfileOptions | undefined,
 ): Promise<{ result: CheckInWithCommands; state: AgentState }> {
   return withStateLock(stateDir, async () => {
     const state = await requireState(stateDir);
-    const result = await checkInAndRunCommands(new DeviceClient(stateDir, state, signal), stateDir, actions);
+    const result = await checkInAndRunCommands(new DeviceClient(stateDir, state, signal), stateDir, actions, {}, profiles);
     return { result, state };
   });
 }
@@ -86,7 +90,7 @@ export async function runDaemon(stateDir: string, signal: AbortSignal, log: Daem
     while (!signal.aborted) {
       let delay: number;
       try {
-        const { result, state } = await checkInOnce(stateDir, signal, options.actions);
+        const { result, state } = await checkInOnce(stateDir, signal, options.actions, options.profiles);
         failures = 0;
         if (result.retired) {
           log.retired?.();

@@ -51,6 +51,33 @@ export interface AgentState {
   consent: { privacyStatementVersion: string; method: 'interactive' | 'unattended' };
   enrolledAt: string;
   lastSyncAt: string | null;
+  /** Configuration profiles this agent installed (absent before the first profile sync); see profiles/apply-profiles.ts. */
+  profiles?: InstalledProfiles;
+}
+
+/** What the agent wrote for each profile, so that removing one removes exactly those files. */
+export interface InstalledProfile {
+  version: number;
+  kind: string;
+  /** Absolute paths of the files written for it. */
+  files: string[];
+  /** What makes the files take effect: e.g. NetworkManager's reload, the trust store's update. */
+  activations: string[];
+  status: 'succeeded' | 'failed' | 'notApplicable';
+  reason?: string;
+  /** WireGuard, when the device generated the key: kept across versions so peers need not change. */
+  wireguardPrivateKey?: string;
+  publicKey?: string;
+}
+
+export interface InstalledProfiles {
+  /** The digest of the set last applied with no failure; null makes the next check-in apply it again. */
+  appliedDigest: string | null;
+  /** Whether the files were applied to the real system (system commands run on removal too). */
+  real?: boolean;
+  installed: Record<string, InstalledProfile>;
+  /** The files of the merged restrictions, which belong to all restrictions profiles together. */
+  restrictions: { files: string[]; activations: string[] } | null;
 }
 
 export function statePath(dir: string): string {

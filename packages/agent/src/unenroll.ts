@@ -1,5 +1,6 @@
 import { isDeviceRetired } from './agent-errors.js';
 import { DeviceClient } from './client.js';
+import { removeAllProfiles } from './profiles/apply-profiles.js';
 import { deleteState, requireState } from './state.js';
 
 export interface Unenrollment {
@@ -10,8 +11,8 @@ export interface Unenrollment {
 }
 
 /**
- * Tells the server the device leaves management, then deletes the local state and its private
- * key. If the server refuses for any other reason the state is kept, so the user can retry and
+ * Tells the server the device leaves management, then removes the configuration profiles it
+ * installed and deletes the local state and its private key. If the server refuses for any other reason the state is kept, so the user can retry and
  * the server does not keep a device that can no longer reach it. The caller holds the state lock.
  */
 export async function unenrollDevice(stateDir: string): Promise<Unenrollment> {
@@ -23,6 +24,8 @@ export async function unenrollDevice(stateDir: string): Promise<Unenrollment> {
     if (!isDeviceRetired(error)) throw error;
     alreadyRetired = true;
   }
+  // The configuration profiles it installed leave with it: exactly the files recorded.
+  await removeAllProfiles(state);
   await deleteState(stateDir);
   return { tenantId: state.tenantId, deviceId: state.deviceId, alreadyRetired };
 }

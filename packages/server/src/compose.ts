@@ -2,18 +2,52 @@
  * Wiring: configuration → storage → services. Shared by `custos serve`, every other command and the
  * tests, so all of them run the same objects.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { sql, type Kysely } from 'kysely';
 import type { CustosConfig } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { AuditService } from './domain/audit/audit-service.js';
 import { CommandService } from './domain/commands/command-service.js';
 import { ComplianceService } from './domain/compliance/compliance-service.js';
+import { ComplianceReevaluationJob } from './domain/compliance/compliance-reevaluation-job.js';
+import { NoncomplianceActions } from './domain/compliance/noncompliance-actions.js';
+import type { JobLogger } from './domain/jobs/job.js';
+import { JobRegistry } from './domain/jobs/job-registry.js';
+import { DEFAULT_JOB_INTERVAL_SECONDS, JobScheduler } from './domain/jobs/job-scheduler.js';
+import type { Mailer } from './domain/mail/mailer.js';
+import { DEFAULT_MAIL_FROM, SmtpMailer } from './mail/smtp-mailer.js';
+import { JobLeaseRepository } from './storage/repositories/job-lease-repository.js';
 import type { DeviceWakeups } from './domain/commands/device-wakeups.js';
 import { DeviceAuthenticator } from './domain/device-auth/device-authenticator.js';
 import { CheckInService } from './domain/devices/check-in-service.js';
 import { DeviceService } from './domain/devices/device-service.js';
+import { ProfileSecretBox } from './domain/profiles/profile-secret-box.js';
+import { ProfileService } from './domain/profiles/profile-service.js';
+import { IdentitySettingsService } from './domain/identity/identity-settings-service.js';
+import { LoginThrottle } from './domain/identity/login-throttle.js';
+import { MfaSecretBox } from './domain/identity/mfa-secret-box.js';
+import { MfaService } from './domain/identity/mfa-service.js';
+import { PasskeyService, relyingPartyOf } from './domain/identity/passkeys.js';
+import { PasswordResetService } from './domain/identity/password-reset.js';
+import { SessionService } from './domain/identity/session-service.js';
+import { SignInService } from './domain/identity/sign-in-service.js';
+import { UserService } from './domain/identity/user-service.js';
+import { OidcProviders } from './domain/identity/oidc-client.js';
+import { IdentityProviderService } from './domain/identity/oidc-configuration-service.js';
+import { OidcSecretBox } from './domain/identity/oidc-secret-box.js';
+import { OidcSignInService } from './domain/identity/oidc-sign-in-service.js';
+import { ScimService } from './domain/identity/scim-service.js';
+import { ScimTokenService } from './domain/identity/scim-token-service.js';
+import { SelfService } from './domain/portal/self-service.js';
 import { EnrollmentService } from './domain/enrollment/enrollment-service.js';
 import { TenantService } from './domain/tenants/tenant-service.js';
 import { ApiTokenService } from './domain/tokens/api-token-service.js';
+import { RoleService } from './domain/identity/role-service.js';
+import { AccessReviewService } from './domain/operators/access-review.js';
+import { LockboxExpiryJob, LockboxService } from './domain/operators/lockbox-service.js';
+import { OperatorService } from './domain/operators/operator-service.js';
+import { OperatorRepository } from './storage/repositories/operator-repositories.js';
 import type { AppServices } from './http/services.js';
 import { InProcessWakeups } from './storage/in-process-wakeups.js';
 import { PostgresWakeups } from './storage/postgres-wakeups.js';
@@ -23,12 +57,19 @@ export interface Runtime {
   storage: Storage;
   services: AppServices;
   clock: Clock;
+  /** The periodic jobs of this process; a feature registers its own here (compliance re-evaluation, …). */
+  jobs: JobRegistry;
+  /** A scheduler over `jobs` (not started); `close` stops every scheduler made here. */
+  jobScheduler(log: JobLogger): JobScheduler;
+  /** Undefined when no SMTP server is configured; features then skip mail and say so. */
+  mailer: Mailer | undefined;
   close(): Promise<void>;
 }
 
 /** Opens the stores, migrates them to the latest schema, and builds the services on top. */
 export async function openRuntime(
-  config: Pick<CustosConfig, 'storage' | 'regions' | 'regionMap'>,
+  config: Pick<CustosConfig, 'storage' | 'regions' | 'regionMap'> &
+    Partial<Pick<CustosConfig, 'jobIntervalSeconds' | 'smtpUrl' | 'mailFrom' | 'publicUrl'>>,
   clock: Clock = systemClock,
 ): Promise<Runtime> {
   const storage = Storage.open(config.storage, config.regions);
@@ -53,14 +94,79 @@ export async function openRuntime(
   const deviceAuth = new DeviceAuthenticator(tenants, Buffer.from(await storage.readSecret('device-session'), 'base64url'), clock);
   const commands = new CommandService(tenants, deviceAuth, wakeups, clock);
   const compliance = new ComplianceService(tenants, clock);
+  const profiles = new ProfileService(
+    tenants,
+    deviceAuth,
+    wakeups,
+    new ProfileSecretBox(Buffer.from(await storage.readSecret('profile-key'), 'base64url')),
+    clock,
+  );
+  const sessions = new SessionService(tenants, clock, Buffer.from(await storage.readSecret('portal-csrf'), 'base64url'));
+  // One throttle for passwords and second factors: failures of either count towards the lockout.
+  const loginThrottle = new LoginThrottle(clock);
+  const publicUrl = config.publicUrl ?? 'http://127.0.0.1:8080';
+  const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom ?? DEFAULT_MAIL_FROM) : undefined;
+  const noncompliance = new NoncomplianceActions(tenants, commands, mailer, clock);
+  const jobs = new JobRegistry();
+  jobs.register(new ComplianceReevaluationJob(tenants, compliance, noncompliance));
+  const schedulers: JobScheduler[] = [];
+  const users = new UserService(tenants, clock);
+  // Policies and profiles assigned to groups follow a user's devices when memberships change.
+  users.onMembershipChange(async (tenantId, userNames) => {
+    const data = await tenants.data(tenantId);
+    const deviceIds: string[] = [];
+    for (const userName of userNames) deviceIds.push(...(await data.deviceReports.idsForUser(userName)));
+    if (deviceIds.length === 0) return;
+    await compliance.reevaluateDevices(data, deviceIds);
+    await profiles.refreshDevices(data, deviceIds);
+  });
+  const oidcProviders = new OidcProviders(clock);
+  const identityProviders = new IdentityProviderService(
+    tenants,
+    oidcProviders,
+    new OidcSecretBox(Buffer.from(await storage.readSecret('idp-key'), 'base64url')),
+    clock,
+  );
+  // RBAC administration and the operator plane (lockbox, access review).
+  const apiTokens = new ApiTokenService(tenants, clock);
+  const roles = new RoleService(tenants, clock);
+  const operatorStore = new OperatorRepository(storage.directory);
+  const operators = new OperatorService(
+    operatorStore,
+    new MfaSecretBox(Buffer.from(await storage.readSecret('operator-totp'), 'base64url')),
+    Buffer.from(await storage.readSecret('portal-csrf'), 'base64url'),
+    clock,
+  );
+  const lockbox = new LockboxService(tenants, clock);
+  jobs.register(new LockboxExpiryJob(tenants, lockbox));
+  const enrollment = new EnrollmentService(tenants, clock);
   const services: AppServices = {
     tenants,
-    apiTokens: new ApiTokenService(tenants, clock),
-    enrollment: new EnrollmentService(tenants, clock),
+    apiTokens,
+    roles,
+    operators,
+    lockbox,
+    accessReview: new AccessReviewService(tenants, operators, operatorStore, lockbox, roles, apiTokens, clock),
+    enrollment,
     devices: new DeviceService(tenants, clock),
-    checkIn: new CheckInService(tenants, deviceAuth, commands, compliance, clock),
+    checkIn: new CheckInService(tenants, deviceAuth, commands, compliance, clock, profiles),
     commands,
     compliance,
+    noncompliance,
+    profiles,
+    users,
+    sessions,
+    identityProviders,
+    oidcSignIn: new OidcSignInService(tenants, identityProviders, oidcProviders, sessions, publicUrl, clock),
+    scim: new ScimService(tenants, users, publicUrl),
+    scimTokens: new ScimTokenService(tenants, clock),
+    signIn: new SignInService(tenants, sessions, loginThrottle, clock),
+    mfa: new MfaService(tenants, new MfaSecretBox(Buffer.from(await storage.readSecret('mfa-key'), 'base64url')), loginThrottle, clock),
+    passkeys: new PasskeyService(tenants, relyingPartyOf(publicUrl), loginThrottle, clock),
+    passwordResets: new PasswordResetService(tenants, mailer, publicUrl, clock),
+    identitySettings: new IdentitySettingsService(tenants, clock),
+    audit: new AuditService(tenants, clock),
+    selfService: new SelfService(tenants, commands, enrollment),
     wakeups,
     deviceAuth,
     checkReady: async () => {
@@ -72,7 +178,19 @@ export async function openRuntime(
     storage,
     services,
     clock,
+    jobs,
+    jobScheduler: (log) => {
+      const scheduler = new JobScheduler(jobs, new JobLeaseRepository(storage.directory), clock, log, {
+        intervalSeconds: config.jobIntervalSeconds ?? DEFAULT_JOB_INTERVAL_SECONDS,
+        holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      });
+      schedulers.push(scheduler);
+      return scheduler;
+    },
+    mailer,
     close: async () => {
+      for (const scheduler of schedulers) await scheduler.stop();
+      mailer?.close();
       await wakeups.close();
       await storage.close();
     },

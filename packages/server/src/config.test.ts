@@ -53,3 +53,32 @@ test('bad configuration is refused with a message naming the setting', () => {
   assert.throws(() => loadConfig({ CUSTOS_REGIONS: 'EU West' }), /Region name/);
   assert.throws(() => loadConfig({ CUSTOS_CONFIG: '/nonexistent/custos.json' }), /configuration file/);
 });
+
+test('jobs and mail: interval default 60 s, no SMTP unless configured, bad values refused without echoing the URL', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.jobIntervalSeconds, 60);
+  assert.equal(defaults.smtpUrl, undefined);
+  assert.equal(defaults.mailFrom, 'Custos <custos@localhost>');
+  const set = loadConfig({
+    CUSTOS_JOB_INTERVAL_SECONDS: '15',
+    CUSTOS_SMTP_URL: 'smtp://user:pass@mail.example.com:587',
+    CUSTOS_MAIL_FROM: 'IT <it@example.com>',
+  });
+  assert.equal(set.jobIntervalSeconds, 15);
+  assert.equal(set.smtpUrl, 'smtp://user:pass@mail.example.com:587');
+  assert.equal(set.mailFrom, 'IT <it@example.com>');
+  assert.throws(() => loadConfig({ CUSTOS_JOB_INTERVAL_SECONDS: '0' }), /CUSTOS_JOB_INTERVAL_SECONDS/);
+  assert.throws(() => loadConfig({ CUSTOS_JOB_INTERVAL_SECONDS: '1.5' }), /CUSTOS_JOB_INTERVAL_SECONDS/);
+  assert.throws(
+    () => loadConfig({ CUSTOS_SMTP_URL: 'http://user:s3cret@mail.example.com' }),
+    (e: unknown) => e instanceof ConfigError && /CUSTOS_SMTP_URL/.test(e.message) && !e.message.includes('s3cret'),
+  );
+});
+
+test('public URL: defaults to the loopback address and port, trailing slash dropped, anything but http(s) refused', () => {
+  assert.equal(loadConfig({}).publicUrl, 'http://127.0.0.1:8080');
+  assert.equal(loadConfig({ PORT: '9090' }).publicUrl, 'http://127.0.0.1:9090');
+  assert.equal(loadConfig({ CUSTOS_PUBLIC_URL: 'https://mdm.example.com/' }).publicUrl, 'https://mdm.example.com');
+  assert.throws(() => loadConfig({ CUSTOS_PUBLIC_URL: 'mdm.example.com' }), /CUSTOS_PUBLIC_URL/);
+  assert.throws(() => loadConfig({ CUSTOS_PUBLIC_URL: 'https://mdm.example.com/?x=1' }), /CUSTOS_PUBLIC_URL/);
+});

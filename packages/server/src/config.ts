@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_REGIONS, defaultCountryRegions, type RegionMap } from './domain/tenants/region-map.js';
+import { DEFAULT_MAIL_FROM, isSmtpUrl } from './mail/smtp-mailer.js';
 import type { StorageConfig } from './storage/storage.js';
 
 export interface CustosConfig {
@@ -18,6 +19,17 @@ export interface CustosConfig {
   regions: string[];
   regionMap: RegionMap;
   storage: StorageConfig;
+  /** How often the job scheduler of `custos serve` looks for due jobs (CUSTOS_JOB_INTERVAL_SECONDS). */
+  jobIntervalSeconds: number;
+  /** `smtp://user:pass@host:587` or `smtps://…`; undefined: no mail is sent (CUSTOS_SMTP_URL). Never logged. */
+  smtpUrl: string | undefined;
+  /** The From address of every message (CUSTOS_MAIL_FROM). */
+  mailFrom: string;
+  /**
+   * Where people reach this deployment (CUSTOS_PUBLIC_URL, default `http://127.0.0.1:<port>`): the
+   * origin passkeys are bound to and the base of links in emails. No trailing slash.
+   */
+  publicUrl: string;
 }
 
 interface ConfigFile {
@@ -31,6 +43,10 @@ interface ConfigFile {
   countryRegions?: Record<string, string>;
   defaultRegion?: string;
   database?: { kind?: 'sqlite' | 'postgres'; directoryUrl?: string; regionUrls?: Record<string, string>; maxConnections?: number };
+  jobIntervalSeconds?: number;
+  smtpUrl?: string;
+  mailFrom?: string;
+  publicUrl?: string;
 }
 
 export class ConfigError extends Error {
@@ -131,8 +147,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024)
     throw new ConfigError('CUSTOS_BODY_LIMIT_BYTES must be a whole number of at least 1024.');
 
+  const jobIntervalSeconds = Number(env['CUSTOS_JOB_INTERVAL_SECONDS'] ?? file.jobIntervalSeconds ?? 60);
+  if (!Number.isInteger(jobIntervalSeconds) || jobIntervalSeconds < 1 || jobIntervalSeconds > 86_400)
+    throw new ConfigError('CUSTOS_JOB_INTERVAL_SECONDS must be a whole number of seconds from 1 to 86400.');
+  const smtpUrl = (env['CUSTOS_SMTP_URL'] ?? file.smtpUrl) || undefined;
+  // The URL carries the SMTP password: the message names the setting, never the value.
+  if (smtpUrl !== undefined && !isSmtpUrl(smtpUrl))
+    throw new ConfigError('CUSTOS_SMTP_URL must be an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587.');
+  const mailFrom = env['CUSTOS_MAIL_FROM'] ?? file.mailFrom ?? DEFAULT_MAIL_FROM;
+  const port = parsePort(overrides.port ?? env['PORT'] ?? file.port ?? 8080, 'PORT');
+  const publicUrl = (env['CUSTOS_PUBLIC_URL'] ?? file.publicUrl ?? `http://127.0.0.1:${port}`).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(publicUrl) || !URL.canParse(publicUrl))
+    throw new ConfigError(`CUSTOS_PUBLIC_URL must be an http:// or https:// URL without query or fragment, not "${publicUrl}".`);
+
   return {
-    port: parsePort(overrides.port ?? env['PORT'] ?? file.port ?? 8080, 'PORT'),
+    port,
     host: overrides.host ?? env['HOST'] ?? file.host ?? '127.0.0.1',
     dataDir,
     logLevel: env['CUSTOS_LOG_LEVEL'] ?? file.logLevel ?? 'info',
@@ -141,5 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     regions,
     regionMap: { countries, fallback },
     storage,
+    jobIntervalSeconds,
+    smtpUrl,
+    mailFrom,
+    publicUrl,
   };
 }

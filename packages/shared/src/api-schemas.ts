@@ -4,7 +4,9 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 import type { ComplianceSettings } from './compliance.js';
+import { ACTION_SCHEDULE_STATUSES, NONCOMPLIANCE_ACTION_TYPES, type NoncomplianceAction } from './compliance-actions.js';
 import { COMPLIANCE_STATES, MANAGEMENT_CHANNELS, OWNERSHIPS, PLATFORMS } from './platforms.js';
+import { PASSWORD_TYPES } from './privacy-catalog.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const StringEnum = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
@@ -55,10 +57,17 @@ export const DeviceSchema = Type.Object({
   imei: Nullable(Type.String()),
   supervised: Nullable(Type.Boolean()),
   secureBoot: Nullable(Type.Boolean()),
+  passwordRequired: Nullable(Type.Boolean()),
+  passwordMinimumLength: Nullable(Type.Integer()),
+  passwordType: Nullable(StringEnum(PASSWORD_TYPES)),
+  firewallEnabled: Nullable(Type.Boolean()),
   appInventoryScope: StringEnum(['all', 'managed-only'] as const),
   lastCheckInAt: Nullable(Timestamp),
   enrolledAt: Timestamp,
   retiredAt: Nullable(Timestamp),
+  scopeTags: Type.Optional(
+    Type.Array(Type.String(), { description: 'Scope tags: admins scoped to tags see the device only with one of them.' }),
+  ),
   consent: Type.Object({
     privacyStatementVersion: Type.String(),
     acceptedAt: Timestamp,
@@ -118,6 +127,12 @@ export const EnrollmentTokenCreateSchema = Type.Object(
     platforms: Type.Optional(Type.Array(PlatformSchema, { minItems: 1, uniqueItems: true })),
     deviceLimitPerUser: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 15 })),
     userEmail: Type.Optional(Type.String({ format: 'email', maxLength: 320 })),
+    scopeTags: Type.Optional(
+      Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' }), {
+        maxItems: 50,
+        description: 'Scope tags given to every device that enrolls with it.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -135,6 +150,7 @@ export const EnrollmentTokenSchema = Type.Object({
   expiresAt: Timestamp,
   createdAt: Timestamp,
   revokedAt: Nullable(Timestamp),
+  scopeTags: Type.Optional(Type.Array(Type.String())),
 });
 export type EnrollmentToken = Static<typeof EnrollmentTokenSchema>;
 
@@ -339,6 +355,8 @@ export const CheckInResponseSchema = Type.Object({
   serverTime: Timestamp,
   /** Commands queued for the device, oldest first; each is `sent` from now on and awaits its result. */
   commands: Type.Array(DeliveredCommandSchema),
+  /** The digest of the device's desired configuration profiles; when it is not what the agent applied, it fetches them. */
+  profilesDigest: Type.Optional(Type.String()),
 });
 export type CheckInResponse = Static<typeof CheckInResponseSchema>;
 
@@ -351,6 +369,7 @@ export const PrivacyCatalogSchema = Type.Object({
       category: Type.String(),
       source: Type.String(),
       valueType: Type.String(),
+      allowedValues: Type.Optional(Type.Array(Type.String(), { description: 'The only values a string field accepts, when fixed.' })),
       platforms: Type.Array(Type.String()),
       purpose: Type.String(),
       retention: Type.Object({ rule: Type.String(), description: Type.String() }),
@@ -386,6 +405,20 @@ export const ComplianceSettingsSchema = Type.Object(
     appDenyList: Type.Optional(AppMatcherList),
     appAllowList: Type.Optional(AppMatcherList),
     maxDaysSinceCheckIn: Type.Optional(Type.Integer({ minimum: 1, maximum: 365 })),
+    requirePassword: Type.Optional(
+      Type.Object(
+        {
+          minimumLength: Type.Optional(Type.Integer({ minimum: 4, maximum: 64 })),
+          type: Type.Optional(StringEnum(PASSWORD_TYPES)),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'A password must unlock the device; its policy must demand at least this length and this kind (numeric < alphanumeric < complex). {} requires a password only.',
+        },
+      ),
+    ),
+    requireFirewall: Type.Optional(Type.Boolean({ description: 'The device firewall must be on.' })),
   },
   { additionalProperties: false },
 );
@@ -396,12 +429,33 @@ export const COMPLIANCE_SETTINGS_MATCH: Same<Static<typeof ComplianceSettingsSch
 
 export const PolicyIdParams = Type.Object({ id: Uuid });
 
+/**
+ * One action for non-compliance (compliance-actions.ts). Each type at most once per policy (the
+ * service checks); `additionalRecipients` and `message` belong to `email` only.
+ */
+export const NoncomplianceActionSchema = Type.Object(
+  {
+    type: StringEnum(NONCOMPLIANCE_ACTION_TYPES),
+    afterDays: Type.Integer({ minimum: 0, maximum: 365, description: 'Days after the device started failing the policy.' }),
+    additionalRecipients: Type.Optional(Type.Array(Type.String({ format: 'email', maxLength: 320 }), { maxItems: 20, uniqueItems: true })),
+    message: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
+  },
+  { additionalProperties: false },
+);
+/** Fails to compile when the schema and `NoncomplianceAction` drift apart. */
+export const NONCOMPLIANCE_ACTION_MATCH: Same<Static<typeof NoncomplianceActionSchema>, NoncomplianceAction> = true;
+const NoncomplianceActionList = Type.Array(NoncomplianceActionSchema, {
+  maxItems: NONCOMPLIANCE_ACTION_TYPES.length,
+  description: 'Actions for non-compliance; "markNoncompliant" (the grace period) defaults to 0 days when not listed.',
+});
+
 export const CompliancePolicyInputSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
     description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
     platform: Type.Optional(Nullable(PlatformSchema)),
     settings: ComplianceSettingsSchema,
+    actions: Type.Optional(NoncomplianceActionList),
   },
   { additionalProperties: false },
 );
@@ -414,6 +468,7 @@ export const CompliancePolicyUpdateSchema = Type.Object(
     description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
     platform: Type.Optional(Nullable(PlatformSchema)),
     settings: ComplianceSettingsSchema,
+    actions: Type.Optional(NoncomplianceActionList),
     version: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
@@ -451,6 +506,7 @@ export const CompliancePolicySchema = Type.Object({
   description: Nullable(Type.String()),
   platform: Nullable(PlatformSchema),
   settings: ComplianceSettingsSchema,
+  actions: Type.Array(NoncomplianceActionSchema),
   version: Type.Integer({ description: 'Increases with every change of the policy.' }),
   assignments: Type.Array(PolicyAssignmentSchema),
   createdAt: Timestamp,
@@ -474,6 +530,20 @@ export const DeviceComplianceSchema = Type.Object({
       state: ComplianceStateSchema,
       settings: Type.Array(Type.Object({ setting: Type.String(), status: StringEnum(SETTING_STATUSES), reason: Type.String() })),
       evaluatedAt: Timestamp,
+      noncompliantSince: Type.Union([Timestamp, Type.Null()], {
+        description: 'When the device started failing this policy (the episode the actions count from); null when it does not.',
+      }),
+      actions: Type.Array(
+        Type.Object({
+          type: StringEnum(NONCOMPLIANCE_ACTION_TYPES),
+          afterDays: Type.Integer(),
+          dueAt: Timestamp,
+          status: StringEnum(ACTION_SCHEDULE_STATUSES),
+          ranAt: Type.Union([Timestamp, Type.Null()]),
+          detail: Type.Union([Type.String(), Type.Null()]),
+        }),
+        { description: 'The actions of the current non-compliance episode: when each is due and what it did; empty when none.' },
+      ),
     }),
   ),
 });
@@ -487,3 +557,22 @@ export const ComplianceTenantSettingsSchema = Type.Object(
 export type ComplianceTenantSettings = Static<typeof ComplianceTenantSettingsSchema>;
 
 export const ComplianceEvaluationSchema = Type.Object({ evaluated: Type.Integer({ description: 'Active devices evaluated.' }) });
+
+/** A device a `retireList` action put forward for retirement; an admin confirms or dismisses it. */
+export const RetireListEntrySchema = Type.Object({
+  deviceId: Uuid,
+  deviceName: Nullable(Type.String()),
+  userEmail: Nullable(Type.String()),
+  policyId: Uuid,
+  policyName: Type.String(),
+  addedAt: Timestamp,
+});
+export type RetireListEntry = Static<typeof RetireListEntrySchema>;
+export const RetireListSchema = Type.Object({ items: Type.Array(RetireListEntrySchema) });
+export const RetireListDecisionSchema = Type.Object({
+  deviceId: Uuid,
+  decision: StringEnum(['confirmed', 'dismissed'] as const),
+  /** The retire command queued by a confirmation. */
+  commandId: Nullable(Uuid),
+});
+export type RetireListDecision = Static<typeof RetireListDecisionSchema>;

@@ -7,6 +7,7 @@ import {
   needsFullAppInventory,
   stateOfResults,
   type ComplianceInput,
+  type PasswordRequirement,
 } from './compliance.js';
 
 const now = Date.UTC(2026, 10, 29);
@@ -67,4 +68,62 @@ test('the most severe state wins across policies', () => {
 test('app lists switch a device to full app inventory', () => {
   assert.equal(needsFullAppInventory({ appDenyList: ['x'] }), true);
   assert.equal(needsFullAppInventory({ requireEncryption: true, appAllowList: [] }), false);
+});
+
+test('requirePassword: one result naming every failing part, unknown for what was not reported', () => {
+  const password = (hardware: ComplianceInput['hardware'], requirement: PasswordRequirement = { minimumLength: 8, type: 'alphanumeric' }) =>
+    evaluateSettings({ requirePassword: requirement }, { ...base, hardware })[0];
+  assert.deepEqual(password({ passwordRequired: false, passwordMinimumLength: 8, passwordType: 'complex' }), {
+    setting: 'requirePassword',
+    status: 'noncompliant',
+    reason: 'A password is required to unlock this device; none is set.',
+  });
+  assert.deepEqual(password({ passwordRequired: true, passwordMinimumLength: 4, passwordType: 'numeric' }), {
+    setting: 'requirePassword',
+    status: 'noncompliant',
+    reason:
+      'The password policy allows 4 characters; at least 8 are required. The password policy allows numeric passwords; alphanumeric ones are required.',
+  });
+  // A reported failure is noncompliant even when another part is unknown.
+  assert.equal(password({ passwordRequired: null, passwordMinimumLength: 6 })?.status, 'noncompliant');
+  assert.deepEqual(password({ passwordRequired: true, passwordMinimumLength: 12, passwordType: 'complex' }), {
+    setting: 'requirePassword',
+    status: 'compliant',
+    reason: 'A password is required to unlock this device; its policy demands at least 12 characters and complex passwords.',
+  });
+  assert.deepEqual(password({}), {
+    setting: 'requirePassword',
+    status: 'unknown',
+    reason:
+      'The device has not reported whether a password is required to unlock it, nor its minimum password length, nor which kind of password it requires.',
+  });
+  // `{}` asks for a password only: length and type are not looked at.
+  assert.deepEqual(password({ passwordRequired: true, passwordMinimumLength: 0 }, {}), {
+    setting: 'requirePassword',
+    status: 'compliant',
+    reason: 'A password is required to unlock this device.',
+  });
+  assert.equal(
+    password({ passwordRequired: true, passwordMinimumLength: 1 }, { minimumLength: 4 })?.reason,
+    'The password policy allows 1 character; at least 4 are required.',
+  );
+  assert.equal(
+    password({ passwordRequired: true, passwordType: 'bogus' }, { type: 'numeric' })?.status,
+    'unknown',
+    'an unknown type is not a guess',
+  );
+});
+
+test('requireFirewall: on, off and not reported', () => {
+  const firewall = (firewallEnabled: boolean | null | undefined) =>
+    evaluateSettings({ requireFirewall: true }, { ...base, hardware: firewallEnabled === undefined ? {} : { firewallEnabled } })[0];
+  assert.deepEqual(firewall(true), { setting: 'requireFirewall', status: 'compliant', reason: 'The firewall is on.' });
+  assert.deepEqual(firewall(false), { setting: 'requireFirewall', status: 'noncompliant', reason: 'The firewall is off; turn it on.' });
+  assert.equal(firewall(null)?.status, 'unknown');
+  assert.equal(firewall(undefined)?.reason, 'The device has not reported whether its firewall is on.');
+  assert.deepEqual(
+    evaluateSettings({ requireFirewall: false }, { ...base, hardware: { firewallEnabled: false } }),
+    [],
+    'false is not evaluated',
+  );
 });

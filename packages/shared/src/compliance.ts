@@ -6,6 +6,17 @@
  */
 import type { HardwareInventory } from './inventory.js';
 import type { ComplianceState } from './platforms.js';
+import { PASSWORD_TYPES, type PasswordType } from './privacy-catalog.js';
+
+/**
+ * What `requirePassword` asks for. The setting's presence requires a password to unlock the device;
+ * `minimumLength` and `type` add what the device's password policy must demand at least (a policy
+ * that demands more passes; see `PASSWORD_TYPES` for the order of the types).
+ */
+export interface PasswordRequirement {
+  minimumLength?: number;
+  type?: PasswordType;
+}
 
 export interface ComplianceSettings {
   requireEncryption?: boolean;
@@ -17,6 +28,9 @@ export interface ComplianceSettings {
   /** When set, every installed app must be on this list (ids or names). */
   appAllowList?: string[];
   maxDaysSinceCheckIn?: number;
+  requirePassword?: PasswordRequirement;
+  /** When true, the device's firewall must be on. */
+  requireFirewall?: boolean;
 }
 
 export type SettingName = keyof ComplianceSettings;
@@ -147,7 +161,56 @@ export function evaluateSettings(settings: ComplianceSettings, input: Compliance
       );
     }
   }
+  if (settings.requirePassword !== undefined) results.push(evaluatePassword(settings.requirePassword, h));
+  if (settings.requireFirewall) {
+    const firewall = h['firewallEnabled'];
+    results.push(
+      firewall === true
+        ? result('requireFirewall', 'compliant', 'The firewall is on.')
+        : firewall === false
+          ? result('requireFirewall', 'noncompliant', 'The firewall is off; turn it on.')
+          : result('requireFirewall', 'unknown', 'The device has not reported whether its firewall is on.'),
+    );
+  }
   return results;
+}
+
+const characters = (n: number) => `${n} character${n === 1 ? '' : 's'}`;
+
+/**
+ * One result for the whole requirement: noncompliant when any part the device reported fails (each
+ * failing part named), unknown when nothing fails but a part was not reported, else compliant.
+ */
+function evaluatePassword(requirement: PasswordRequirement, h: HardwareInventory): SettingResult {
+  const failures: string[] = [];
+  const unreported: string[] = [];
+  const required = h['passwordRequired'];
+  if (required === false) failures.push('A password is required to unlock this device; none is set.');
+  else if (required !== true) unreported.push('whether a password is required to unlock it');
+  const length = h['passwordMinimumLength'];
+  if (requirement.minimumLength !== undefined) {
+    if (typeof length !== 'number') unreported.push('its minimum password length');
+    else if (length < requirement.minimumLength)
+      failures.push(`The password policy allows ${characters(length)}; at least ${requirement.minimumLength} are required.`);
+  }
+  const type = h['passwordType'];
+  const rank = (t: unknown) => PASSWORD_TYPES.indexOf(t as PasswordType);
+  if (requirement.type !== undefined) {
+    if (rank(type) < 0) unreported.push('which kind of password it requires');
+    else if (rank(type) < rank(requirement.type))
+      failures.push(`The password policy allows ${String(type)} passwords; ${requirement.type} ones are required.`);
+  }
+  if (failures.length > 0) return result('requirePassword', 'noncompliant', failures.join(' '));
+  if (unreported.length > 0) return result('requirePassword', 'unknown', `The device has not reported ${unreported.join(', nor ')}.`);
+  const demands = [
+    typeof length === 'number' && requirement.minimumLength !== undefined ? `at least ${characters(length)}` : undefined,
+    requirement.type !== undefined ? `${String(type)} passwords` : undefined,
+  ].filter((d) => d !== undefined);
+  return result(
+    'requirePassword',
+    'compliant',
+    `A password is required to unlock this device${demands.length > 0 ? `; its policy demands ${demands.join(' and ')}` : ''}.`,
+  );
 }
 
 /** Severity order for combining results: the most severe state wins (SPEC §6). */

@@ -114,3 +114,24 @@ test('the catalog declares every field the seed lists, with purpose, retention a
     assert.equal(CATALOG_FIELDS.find((f) => f.name === sensitive)?.sensitivity, 'sensitive', sensitive);
   }
 });
+
+test('security state: passwordType takes its fixed values only; the firewall is not declared for phones', () => {
+  const hardware = { passwordRequired: true, passwordMinimumLength: 8, passwordType: 'complex', firewallEnabled: false };
+  assert.equal(validateInventoryDocument({ hardware, apps: [] }, 'linux').ok, true);
+  const bad = validateInventoryDocument(
+    { hardware: { ...hardware, passwordType: 'strong', passwordMinimumLength: -1 }, apps: [] },
+    'linux',
+  );
+  assert.equal(bad.ok, false);
+  if (!bad.ok)
+    assert.deepEqual(
+      bad.issues.map((i) => [i.field, i.reason]),
+      [
+        ['hardware.passwordMinimumLength', 'invalid-type'],
+        ['hardware.passwordType', 'invalid-type'],
+      ],
+    );
+  assert.equal(validateInventoryDocument({ hardware: { firewallEnabled: true }, apps: [] }, 'ios').ok, false);
+  assert.equal(validateInventoryDocument({ hardware: { passwordRequired: true }, apps: [] }, 'ios').ok, true);
+  assert.deepEqual(HARDWARE_FIELDS.find((f) => f.name === 'passwordType')?.allowedValues, ['numeric', 'alphanumeric', 'complex']);
+});

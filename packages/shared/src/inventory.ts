@@ -49,6 +49,8 @@ function checkValue(path: string, field: CatalogField, value: unknown, issues: F
         issues.push({ field: path, reason: 'invalid-type', message: `Expected a string or null.` });
       } else if (field.maxLength !== undefined && value.length > field.maxLength) {
         issues.push({ field: path, reason: 'too-long', message: `At most ${field.maxLength} characters.` });
+      } else if (field.allowedValues !== undefined && !field.allowedValues.includes(value)) {
+        issues.push({ field: path, reason: 'invalid-type', message: `Expected one of ${field.allowedValues.join(', ')}, or null.` });
       }
       return;
     case 'boolean':

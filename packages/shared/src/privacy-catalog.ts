@@ -30,6 +30,8 @@ export interface CatalogField {
   readonly valueType: FieldValueType;
   /** Longest accepted string value; values are refused beyond it rather than truncated. */
   readonly maxLength?: number;
+  /** For a string field with a fixed vocabulary: the only values accepted (anything else is refused). */
+  readonly allowedValues?: readonly string[];
   readonly platforms: readonly Platform[];
   /** One sentence shown to end users. */
   readonly purpose: string;
@@ -42,6 +44,17 @@ export interface CatalogField {
 
 const ALL = PLATFORMS;
 const DESKTOP_AND_MOBILE = ALL;
+
+/**
+ * The kinds of password a device's policy can demand, an ordinal scale, weakest first. A device's
+ * `passwordType` is the strongest kind its policy demands of every password: `numeric`, no character
+ * classes required (a PIN of digits passes); `alphanumeric`, two classes required (letters and
+ * digits, or any two of pam_pwquality's classes); `complex`, at least three of lower-case letters,
+ * upper-case letters, digits and symbols (Windows "complexity requirements", pam_pwquality
+ * `minclass=3`, an MDM "complex passcode").
+ */
+export const PASSWORD_TYPES = ['numeric', 'alphanumeric', 'complex'] as const;
+export type PasswordType = (typeof PASSWORD_TYPES)[number];
 
 const WHILE_ENROLLED: RetentionRule = {
   rule: 'while-enrolled',
@@ -58,7 +71,7 @@ function hardware(
   label: string,
   valueType: FieldValueType,
   purpose: string,
-  options: { platforms?: readonly Platform[]; sensitivity?: Sensitivity; maxLength?: number } = {},
+  options: { platforms?: readonly Platform[]; sensitivity?: Sensitivity; maxLength?: number; allowedValues?: readonly string[] } = {},
 ): CatalogField {
   return {
     name,
@@ -67,6 +80,7 @@ function hardware(
     source: 'device',
     valueType,
     maxLength: valueType === 'string' ? (options.maxLength ?? 256) : undefined,
+    ...(options.allowedValues ? { allowedValues: options.allowedValues } : {}),
     platforms: options.platforms ?? DESKTOP_AND_MOBILE,
     purpose,
     retention: WHILE_ENROLLED,
@@ -114,6 +128,22 @@ export const HARDWARE_FIELDS: readonly CatalogField[] = [
     platforms: ['ios', 'ipados', 'macos'],
   }),
   hardware('secureBoot', 'Secure boot', 'boolean', 'Checks that the device starts only trusted software.', {
+    platforms: ['windows', 'linux', 'macos'],
+  }),
+  // Security state for the password and firewall compliance settings: the device's policy, never a
+  // password itself. A platform that cannot tell without privileges reports null (not reported).
+  hardware('passwordRequired', 'Password required', 'boolean', 'Checks that a password or screen lock protects the device.'),
+  hardware(
+    'passwordMinimumLength',
+    'Minimum password length',
+    'integer',
+    "Checks that the device's password rules ask for a long enough password.",
+  ),
+  hardware('passwordType', 'Password type', 'string', "Checks that the device's password rules ask for a strong enough password.", {
+    allowedValues: PASSWORD_TYPES,
+  }),
+  // Phones and tablets have no user-controlled firewall to report.
+  hardware('firewallEnabled', 'Firewall', 'boolean', 'Checks that the device blocks unsolicited network connections.', {
     platforms: ['windows', 'linux', 'macos'],
   }),
 ];

@@ -26,6 +26,8 @@ export const PERMISSIONS = [
   'tenant.write',
   'export.run',
   'lifecycle.manage',
+  /** Approve or deny an operator's lockbox request for access to the tenant's data (SPEC §5). */
+  'lockbox.approve',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -45,7 +47,7 @@ export const BUILT_IN_ROLES = {
   'Help Desk Operator': [...READ_ONLY, 'devices.write', 'devices.lock', 'devices.wipe', 'devices.retire'],
   'Application Manager': [...READ_ONLY, 'apps.write'],
   'Read Only Operator': [...READ_ONLY],
-  'Privacy Officer': ['devices.read', 'users.read', 'tenant.read', 'audit.read', 'export.run', 'lifecycle.manage'],
+  'Privacy Officer': ['devices.read', 'users.read', 'tenant.read', 'audit.read', 'export.run', 'lifecycle.manage', 'lockbox.approve'],
   'Role Administrator': ['roles.read', 'roles.write', 'users.read', 'tokens.read', 'tokens.write', 'tenant.read'],
 } as const satisfies Record<string, readonly Permission[]>;
 export type BuiltInRole = keyof typeof BUILT_IN_ROLES;

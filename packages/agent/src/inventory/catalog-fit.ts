@@ -16,7 +16,7 @@ export function fitHardwareValue(name: string, value: HardwareValue): HardwareVa
   switch (field.valueType) {
     case 'string':
     case 'timestamp':
-      return typeof value === 'string' && fits(field.maxLength, value) ? value : null;
+      return typeof value === 'string' && fits(field.maxLength, value) && (field.allowedValues?.includes(value) ?? true) ? value : null;
     case 'boolean':
       return typeof value === 'boolean' ? value : null;
     case 'integer':

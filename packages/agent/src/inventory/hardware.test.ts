@@ -28,6 +28,8 @@ const LAPTOP: SystemFacts = {
   ],
   encrypted: true,
   secureBoot: true,
+  firewallEnabled: false,
+  password: { passwordRequired: null, passwordMinimumLength: 8, passwordType: 'numeric' },
 };
 
 describe('hardwareFromFacts', () => {
@@ -49,6 +51,10 @@ describe('hardwareFromFacts', () => {
       ethernetMac: 'a4:bb:6d:11:22:33',
       encrypted: true,
       secureBoot: true,
+      firewallEnabled: false,
+      passwordRequired: null,
+      passwordMinimumLength: 8,
+      passwordType: 'numeric',
     });
   });
 
@@ -72,6 +78,8 @@ describe('hardwareFromFacts', () => {
       networkInterfaces: [nic('wired', '02:fc:00:00:00:01')],
       encrypted: null,
       secureBoot: false,
+      firewallEnabled: null,
+      password: { passwordRequired: null, passwordMinimumLength: null, passwordType: null },
     };
     const hardware = hardwareFromFacts(container, 'linux');
     assert.equal(hardware['manufacturer'], null);
@@ -81,6 +89,8 @@ describe('hardwareFromFacts', () => {
     assert.equal(hardware['freeStorageBytes'], null);
     assert.equal(hardware['wifiMac'], null);
     assert.equal(hardware['encrypted'], null);
+    assert.equal(hardware['firewallEnabled'], null, 'a firewall it could not determine is not reported');
+    assert.equal(hardware['passwordMinimumLength'], null);
   });
 
   it('uses the system drive on Windows and drops values longer than the catalog allows', () => {

@@ -8,7 +8,9 @@ import si, { type Systeminformation } from 'systeminformation';
 import type { AgentPlatform } from '../agent-platform.js';
 import { fitHardwareValue } from './catalog-fit.js';
 import { collectDiskEncryption, windowsSystemDrive } from './disk-encryption.js';
+import { collectFirewall } from './firewall.js';
 import { normalizeReportedString, normalizeReportedValue } from './normalize-reported-value.js';
+import { collectPasswordState, type PasswordState } from './password-policy.js';
 import { collectSecureBoot } from './secure-boot.js';
 
 /** What the hardware fields are computed from; the parts of systeminformation's answers we read. */
@@ -20,6 +22,8 @@ export interface SystemFacts {
   networkInterfaces: Pick<Systeminformation.NetworkInterfacesData, 'mac' | 'internal' | 'virtual' | 'type'>[];
   encrypted: boolean | null;
   secureBoot: boolean | null;
+  firewallEnabled: boolean | null;
+  password: PasswordState;
 }
 
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
@@ -74,6 +78,10 @@ export function hardwareFromFacts(facts: SystemFacts, platform: AgentPlatform): 
     ethernetMac: firstMac(facts.networkInterfaces, 'wired'),
     encrypted: facts.encrypted,
     secureBoot: facts.secureBoot,
+    firewallEnabled: facts.firewallEnabled,
+    passwordRequired: facts.password.passwordRequired,
+    passwordMinimumLength: facts.password.passwordMinimumLength,
+    passwordType: facts.password.passwordType,
     // Desktops have no jailbreak notion, no cellular modem or Exchange ActiveSync id to report.
   };
   const hardware: HardwareInventory = {};
@@ -92,7 +100,7 @@ async function orDefault<T, F>(promise: Promise<T>, fallback: F): Promise<T | F>
 }
 
 export async function collectSystemFacts(platform: AgentPlatform): Promise<SystemFacts> {
-  const [system, osInfo, cpu, fsSize, networkInterfaces, encrypted, secureBoot] = await Promise.all([
+  const [system, osInfo, cpu, fsSize, networkInterfaces, encrypted, secureBoot, firewallEnabled, password] = await Promise.all([
     orDefault(si.system(), { manufacturer: '', model: '', serial: '' }),
     orDefault(si.osInfo(), { hostname: '', distro: '', release: '' }),
     orDefault(si.cpu(), { manufacturer: '', brand: '' }),
@@ -103,8 +111,11 @@ export async function collectSystemFacts(platform: AgentPlatform): Promise<Syste
       null,
     ),
     orDefault(collectSecureBoot(platform), null),
+    // A probe that fails leaves its field unreported, never the whole collection.
+    orDefault(collectFirewall(platform), null),
+    orDefault(collectPasswordState(platform), { passwordRequired: null, passwordMinimumLength: null, passwordType: null }),
   ]);
-  return { system, osInfo, cpu, fsSize, networkInterfaces, encrypted, secureBoot };
+  return { system, osInfo, cpu, fsSize, networkInterfaces, encrypted, secureBoot, firewallEnabled, password };
 }
 
 export async function collectHardware(platform: AgentPlatform): Promise<HardwareInventory> {

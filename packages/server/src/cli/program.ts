@@ -9,6 +9,9 @@ import { openRuntime, type Runtime } from '../compose.js';
 import type { Actor } from '../domain/access/authorize.js';
 import { DomainError } from '../domain/domain-error.js';
 import { toEnrollmentTokenDto } from '../http/routes/device-dto.js';
+import { addJobsCommand } from './jobs-command.js';
+import { addOperatorCommands } from './operator-command.js';
+import { initialPassword } from './initial-password.js';
 import { serve } from './serve.js';
 
 const CLI_ACTOR: Actor = { type: 'system', id: 'cli', name: 'custos command line' };
@@ -32,6 +35,27 @@ function platformList(value: string): Platform[] {
   const list = value.split(',').map((p) => p.trim());
   for (const p of list) if (!isPlatform(p)) throw new InvalidArgumentError(`"${p}" is not one of ${PLATFORMS.join(', ')}.`);
   return list as Platform[];
+}
+
+/** Creates a tenant's first Tenant Administrator with a generated one-time password. */
+export async function createFirstAdmin(
+  services: Runtime['services'],
+  tenantId: string,
+  email: string,
+): Promise<{ userId: string; userName: string; password: string }> {
+  const password = initialPassword();
+  const user = await services.users.createUser(CLI_ACTOR, tenantId, { userName: email, email, password, roles: ['Tenant Administrator'] });
+  return { userId: user.id, userName: user.userName, password };
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function buildProgram(): Command {
@@ -119,12 +143,27 @@ export function buildProgram(): Command {
             privacyStatementUrl: options.privacyStatementUrl,
             supportContact: options.supportContact,
           });
+          // The first administrator can sign in to the admin portal at once (and must set up MFA there).
+          const admin = options.adminEmail ? await createFirstAdmin(services, t.id, options.adminEmail) : undefined;
           print(
             options.json ?? false,
-            { tenantId: t.id, name: t.name, country: settings.country, region: t.region, subscriptionState: t.subscriptionState },
+            {
+              tenantId: t.id,
+              name: t.name,
+              country: settings.country,
+              region: t.region,
+              subscriptionState: t.subscriptionState,
+              ...(admin ? { adminUserId: admin.userId, adminUserName: admin.userName, adminInitialPassword: admin.password } : {}),
+            },
             () =>
               [
                 `Created tenant ${t.name} (${t.id}) in region ${t.region}.`,
+                ...(admin
+                  ? [
+                      `Administrator ${admin.userName}: initial password (shown once) ${admin.password}`,
+                      '  Sign in to the admin portal with the tenant id, user name and password; set up MFA at first sign-in.',
+                    ]
+                  : []),
                 `Next: npx custos token create --tenant ${t.id} --role "Tenant Administrator"`,
                 `      npx custos enrollment-token create --tenant ${t.id} --ownership corporate`,
               ].join('\n'),
@@ -295,6 +334,95 @@ export function buildProgram(): Command {
       },
     );
 
+  const user = program.command('user').description('Users of a tenant (people who sign in to the portals)');
+  user
+    .command('create')
+    .description('Create a cloud-only user; without --password-stdin a one-time initial password is generated and shown once')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .requiredOption('--user-name <name>', 'sign-in name, usually the email address')
+    .option('--display-name <name>', 'the name people see')
+    .option('--email <email>', 'email address (default: the user name when it is one)')
+    .option(
+      '--role <role>',
+      `assign a built-in role over every object (repeatable): ${Object.keys(BUILT_IN_ROLES).join(', ')}`,
+      collect,
+      [],
+    )
+    .option('--password-stdin', 'read the password from standard input instead of generating one')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        options: {
+          tenant: string;
+          userName: string;
+          displayName?: string;
+          email?: string;
+          role: string[];
+          passwordStdin?: boolean;
+          json?: boolean;
+        },
+        command: Command,
+      ) => {
+        const generated = options.passwordStdin ? undefined : initialPassword();
+        const password = options.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : generated;
+        await withRuntime(command, async ({ services }) => {
+          const created = await services.users.createUser(CLI_ACTOR, options.tenant, {
+            userName: options.userName,
+            ...(options.displayName === undefined ? {} : { displayName: options.displayName }),
+            ...(options.email === undefined ? {} : { email: options.email }),
+            ...(password === undefined ? {} : { password }),
+            roles: options.role,
+          });
+          print(
+            options.json ?? false,
+            { userId: created.id, userName: created.userName, roles: options.role, ...(generated ? { initialPassword: generated } : {}) },
+            () =>
+              [
+                `Created user ${created.userName} (${created.id})${options.role.length ? ` with ${options.role.join(', ')}` : ''}.`,
+                ...(generated ? [`Initial password (shown once): ${generated}`] : []),
+              ].join('\n'),
+          );
+        });
+      },
+    );
+
+  program
+    .command('scim-token')
+    .description("The tenant's SCIM token, for directory sync from an identity provider")
+    .command('create')
+    .description('Create the SCIM token (shown once, stored hashed); an earlier one stops working')
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant: string; json?: boolean }, command: Command) => {
+      await withRuntime(command, async ({ services }) => {
+        const { token, createdAt } = await services.scimTokens.create(CLI_ACTOR, options.tenant);
+        print(options.json ?? false, { token, scimUrl: services.scim.base, createdAt: new Date(createdAt).toISOString() }, () =>
+          [token, `(shown once) SCIM base URL: ${services.scim.base}`].join('\n'),
+        );
+      });
+    });
+
+  const audit = program.command('audit').description("A tenant's audit log");
+  audit
+    .command('verify')
+    .description("Verify the hash chain of a tenant's audit log; exits 1 and names the event when it is broken")
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--json', 'print JSON')
+    .action(async (options: { tenant: string; json?: boolean }, command: Command) => {
+      await withRuntime(command, async ({ services }) => {
+        const verdict = await services.audit.verify(CLI_ACTOR, options.tenant);
+        print(options.json ?? false, verdict, () =>
+          verdict.intact
+            ? `Audit chain intact: ${verdict.events} events, last hash ${verdict.lastHash}.`
+            : `Audit chain BROKEN (${verdict.problem}) at sequence ${verdict.sequence}${verdict.eventId ? `, event ${verdict.eventId}` : ''}: ${verdict.detail}.`,
+        );
+        if (!verdict.intact) process.exitCode = 1;
+      });
+    });
+
+  addJobsCommand(program);
+  addOperatorCommands(program);
+
   return program;
 }
 
@@ -303,7 +431,8 @@ export async function runCli(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that ran but found a problem (audit verify on a broken chain) sets the exit code.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof DomainError) {
       process.stderr.write(`custos: ${error.message}\n`);

@@ -3,10 +3,12 @@ import type { CustosConfig } from '../config.js';
 import { openRuntime, type Runtime } from '../compose.js';
 import type { Actor } from '../domain/access/authorize.js';
 import { buildApp } from '../http/app.js';
+import { initialPassword } from './initial-password.js';
 import { loggerOptions } from '../http/log-options.js';
 
 const CLI_ACTOR: Actor = { type: 'system', id: 'cli', name: 'custos serve --demo' };
 export const DEMO_TENANT_NAME = 'Demo Organization';
+const DEMO_ADMIN = 'admin@demo.example';
 
 async function firstStartMessage(runtime: Runtime, baseUrl: string, demo: boolean): Promise<string> {
   const tenants = await runtime.services.tenants.list();
@@ -21,8 +23,16 @@ async function firstStartMessage(runtime: Runtime, baseUrl: string, demo: boolea
       expiresInDays: 30,
     });
     const enrollment = await runtime.services.enrollment.createToken(CLI_ACTOR, tenant.id, { ownership: 'corporate', description: 'demo' });
+    // The demo administrator gets a fresh password on every demo start (it is printed, never stored).
+    const adminUser = await runtime.services.users.listUsers(CLI_ACTOR, tenant.id, { userName: DEMO_ADMIN });
+    const password = initialPassword();
+    const existingAdmin = adminUser.items[0];
+    if (existingAdmin) await runtime.services.users.setPassword(CLI_ACTOR, tenant.id, existingAdmin.id, password);
+    else await runtime.services.users.createUser(CLI_ACTOR, tenant.id, { userName: DEMO_ADMIN, password, roles: ['Tenant Administrator'] });
     return [
       `Demo tenant "${DEMO_TENANT_NAME}" (${tenant.id}, region ${tenant.region}) ${existing ? 'reused' : 'created'}.`,
+      `Admin portal: ${baseUrl}/  tenant ${tenant.id}`,
+      `  user ${DEMO_ADMIN}  password ${password}  (set up MFA at first sign-in)`,
       `Admin API token (Tenant Administrator, 30 days):`,
       `  ${token}`,
       `  curl -H "Authorization: Bearer ${token}" ${baseUrl}/api/v1/devices`,
@@ -46,6 +56,9 @@ export async function serve(config: CustosConfig, options: { demo: boolean }): P
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
   });
+  // Periodic jobs (compliance re-evaluation, …) run in this process; leases keep one run per period
+  // across processes. `runtime.close` stops them, waiting for a run in progress.
+  runtime.jobScheduler(app.log).start();
   let closing = false;
   const shutdown = async (signal: string) => {
     if (closing) return;

@@ -8,7 +8,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export type SecretKind = 'api' | 'enr';
+export type SecretKind = 'api' | 'enr' | 'ses' | 'scim' | 'rst';
 
 export function newSecret(kind: SecretKind, tenantId: string): { secret: string; hash: string } {
   const secret = `custos_${kind}_${tenantId}_${randomBytes(32).toString('base64url')}`;

@@ -1,7 +1,16 @@
+import type { AuditStore } from './audit/audit-log.js';
 import type { CommandStore } from './commands/command-store.js';
 import type { CompliancePolicyStore, ComplianceResultStore } from './compliance/compliance-store.js';
+import type { NoncomplianceEpisodeStore, RetireListStore } from './compliance/noncompliance-store.js';
+import type { DeviceReportStore } from './devices/device-reports.js';
 import type { DeviceStore } from './devices/device-store.js';
+import type { GroupStore, RoleAssignmentStore, RoleStore, SessionStore, UserStore } from './identity/identity-stores.js';
+import type { PasskeyStore, PasswordResetStore, RecoveryCodeStore, SignInThrottleStore, TotpStore } from './identity/sign-in-stores.js';
+import type { FederatedIdentityStore, IdentityProviderStore, OidcLoginStateStore } from './identity/oidc-stores.js';
+import type { ScimDirectoryStore, ScimTokenStore } from './identity/scim-stores.js';
+import type { LockboxStore } from './operators/operator-store.js';
 import type { EnrollmentTokenStore } from './enrollment/enrollment-token.js';
+import type { ConfigurationProfileStore, DeviceProfileStateStore } from './profiles/profile-store.js';
 import type { CertificateAuthorityStore, TenantSettingsStore } from './tenants/tenant-stores.js';
 import type { ApiTokenStore } from './tokens/api-token.js';
 
@@ -18,9 +27,32 @@ export interface TenantData {
   readonly apiTokens: ApiTokenStore;
   readonly enrollmentTokens: EnrollmentTokenStore;
   readonly devices: DeviceStore;
+  readonly deviceReports: DeviceReportStore;
   readonly commands: CommandStore;
   readonly compliancePolicies: CompliancePolicyStore;
   readonly complianceResults: ComplianceResultStore;
+  readonly complianceEpisodes: NoncomplianceEpisodeStore;
+  readonly retireList: RetireListStore;
+  readonly users: UserStore;
+  readonly groups: GroupStore;
+  readonly roles: RoleStore;
+  readonly roleAssignments: RoleAssignmentStore;
+  readonly sessions: SessionStore;
+  readonly signInThrottles: SignInThrottleStore;
+  readonly totp: TotpStore;
+  readonly recoveryCodes: RecoveryCodeStore;
+  readonly passkeys: PasskeyStore;
+  readonly passwordResets: PasswordResetStore;
+  readonly audit: AuditStore;
+  readonly identityProvider: IdentityProviderStore;
+  readonly oidcLoginStates: OidcLoginStateStore;
+  readonly federatedIdentities: FederatedIdentityStore;
+  /** Operators' lockbox requests for access to this tenant (domain/operators/lockbox-service.ts). */
+  readonly lockbox: LockboxStore;
+  readonly scimTokens: ScimTokenStore;
+  readonly scimDirectory: ScimDirectoryStore;
+  readonly configurationProfiles: ConfigurationProfileStore;
+  readonly deviceProfileStates: DeviceProfileStateStore;
   /** Runs `work` in one transaction of the region's database; it commits only if `work` resolves. */
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T>;
 }

@@ -5,17 +5,35 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
+import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problemDetails } from './plugins/problem-details.js';
-import { installBearerAuthentication } from './plugins/authenticate.js';
+import { installAdminAuthentication } from './plugins/authenticate.js';
+import { publishRoutePermission } from './plugins/route-permission.js';
+import { operatorTenantAuthentication } from './plugins/operator-authentication.js';
+import { auditRoutes } from './routes/audit-routes.js';
+import { accessRequestAdminRoutes, operatorRoutes } from './routes/operator-routes.js';
+import { deviceScopeRoutes } from './routes/device-scope-routes.js';
+import { roleRoutes } from './routes/role-routes.js';
+import { tokenRoutes } from './routes/token-routes.js';
+import { userRoutes } from './routes/user-routes.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { sessionAdminRoutes } from './routes/session-admin-routes.js';
 import { agentPushRoutes } from './routes/agent-push-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { commandRoutes } from './routes/command-routes.js';
 import { complianceRoutes } from './routes/compliance-routes.js';
+import { retireListRoutes } from './routes/retire-list-routes.js';
 import { deviceRoutes } from './routes/device-routes.js';
 import { enrollmentAdminRoutes, enrollmentDeviceRoutes } from './routes/enrollment-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
 import { privacyRoutes } from './routes/privacy-routes.js';
+import { portalRoutes } from './routes/portal-routes.js';
+import { webRoutes } from './routes/web-routes.js';
+import { signInOptionsRoutes } from './routes/sign-in-options-routes.js';
+import { profileRoutes } from './routes/profile-routes.js';
+import { identityProviderRoutes, oidcSignInRoutes } from './routes/oidc-routes.js';
+import { scimRoutes, scimTokenRoutes } from './routes/scim-routes.js';
 import type { AppServices } from './services.js';
 
 export interface AppOptions {
@@ -25,6 +43,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Trust X-Forwarded-* from a reverse proxy (TLS termination). */
   trustProxy?: boolean;
+  /** The built portals (packages/web/dist by default). */
+  webDir?: string;
   /** How often the push channel pings each device to drop dead sockets. */
   pushHeartbeatSeconds?: number;
 }
@@ -42,6 +62,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The API speaks JSON only; anything else is a clear 415, not a string fed to the schema.
   app.removeContentTypeParser('text/plain');
   await app.register(problemDetails);
+  await app.register(cookie);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -54,6 +75,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'An API token from `custos token create`.' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'custos_session',
+            description: 'A portal session from sign-in; writes also need the X-CSRF-Token header.',
+          },
+          scimBearer: { type: 'http', scheme: 'bearer', description: 'The tenant SCIM token from `POST /api/v1/scim/token`.' },
+          operatorSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'custos_operator_session',
+            description: 'An operator session (operator plane); inside a tenant only with X-Custos-Tenant and an approved lockbox request.',
+          },
           deviceSession: {
             type: 'apiKey',
             in: 'header',
@@ -67,6 +101,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { services: options.services });
   await app.register(privacyRoutes);
+  await app.register(authRoutes, { services: options.services });
   await app.register(enrollmentDeviceRoutes, { services: options.services });
   await app.register(agentRoutes, { services: options.services, bodyLimit });
   // Devices send nothing on the push channel; a small frame limit keeps it that way.
@@ -75,16 +110,39 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     services: options.services,
     ...(options.pushHeartbeatSeconds === undefined ? {} : { heartbeatSeconds: options.pushHeartbeatSeconds }),
   });
+  await app.register(operatorRoutes, { services: options.services });
   await app.register(async (admin) => {
-    installBearerAuthentication(admin, options.services.apiTokens);
+    installAdminAuthentication(
+      admin,
+      options.services.apiTokens,
+      options.services.sessions,
+      operatorTenantAuthentication(options.services),
+    );
     admin.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, security: [{ bearer: [] }] };
+      route.schema = { ...route.schema, security: [{ bearer: [] }, { session: [] }, { operatorSession: [] }] };
+      publishRoutePermission(route);
     });
     await admin.register(deviceRoutes, { services: options.services });
     await admin.register(commandRoutes, { services: options.services });
     await admin.register(complianceRoutes, { services: options.services });
+    await admin.register(profileRoutes, { services: options.services });
+    await admin.register(retireListRoutes, { services: options.services });
     await admin.register(enrollmentAdminRoutes, { services: options.services });
+    await admin.register(auditRoutes, { services: options.services });
+    await admin.register(portalRoutes, { services: options.services });
+    await admin.register(userRoutes, { services: options.services });
+    await admin.register(roleRoutes, { services: options.services });
+    await admin.register(tokenRoutes, { services: options.services });
+    await admin.register(deviceScopeRoutes, { services: options.services });
+    await admin.register(accessRequestAdminRoutes, { services: options.services });
+    await admin.register(identityProviderRoutes, { services: options.services });
+    await admin.register(scimTokenRoutes, { services: options.services });
+    await admin.register(sessionAdminRoutes, { services: options.services });
   });
+  await app.register(oidcSignInRoutes, { services: options.services });
+  await app.register(scimRoutes, { services: options.services });
+  await app.register(signInOptionsRoutes, { services: options.services });
+  await app.register(webRoutes, options.webDir === undefined ? {} : { webDir: options.webDir });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;
 }

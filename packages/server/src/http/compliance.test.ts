@@ -171,7 +171,7 @@ for (const { name, create } of BACKENDS) {
       );
     });
 
-    test('an excluded device is not evaluated by the policy; group targets are stored and match nobody yet', async () => {
+    test('an excluded device is not evaluated; a group target follows its members, and a foreign group is refused', async () => {
       const t = await tenant();
       const withUser = await h.runtime.services.enrollment.createToken(SYSTEM, t.tenantId, {
         ownership: 'corporate',
@@ -180,23 +180,48 @@ for (const { name, create } of BACKENDS) {
       const plain = await TestDevice.enroll(h.app, t.enrollmentToken);
       const users = await TestDevice.enroll(h.app, withUser.token);
       for (const d of [plain, users]) assert.equal((await upload(d, baseInventory)).res.statusCode, 200);
+      const ana = await h.runtime.services.users.createUser(SYSTEM, t.tenantId, { userName: 'ana@example.com' });
+      const group = await h.runtime.services.users.createGroup(SYSTEM, t.tenantId, { displayName: 'Engineering' });
       const policy = await createPolicy(t.adminToken, { name: 'Encrypt', settings: { requireEncryption: true } });
-      const groupId = randomUUID();
       const stored = await assign(t.adminToken, policy.id, [
         ALL_DEVICES,
         { target: 'allUsers', mode: 'exclude' },
-        { target: 'group', groupId, mode: 'include' },
+        { target: 'group', groupId: group.id, mode: 'include' },
       ]);
       assert.equal(stored.assignments.length, 3);
-      assert.ok(stored.assignments.some((a) => a.target === 'group' && a.groupId === groupId));
+      assert.ok(stored.assignments.some((a) => a.target === 'group' && a.groupId === group.id));
       assert.equal((await compliance(t.adminToken, plain.id)).complianceState, 'noncompliant');
       const excluded = await compliance(t.adminToken, users.id);
       assert.deepEqual(excluded.policies, [], 'the excluded device has no result for the policy');
       assert.equal(excluded.complianceState, 'compliant');
 
-      // Only a group target: nobody matches until groups exist.
-      await assign(t.adminToken, policy.id, [{ target: 'group', groupId, mode: 'include' }]);
+      // Only a group target: the device of a member is selected as soon as its user joins, and freed when they leave.
+      await assign(t.adminToken, policy.id, [{ target: 'group', groupId: group.id, mode: 'include' }]);
       assert.equal((await compliance(t.adminToken, plain.id)).complianceState, 'compliant');
+      assert.equal((await compliance(t.adminToken, users.id)).complianceState, 'compliant');
+      await h.runtime.services.users.updateGroup(SYSTEM, t.tenantId, group.id, { add: [ana.id] });
+      assert.equal((await compliance(t.adminToken, users.id)).complianceState, 'noncompliant');
+      assert.equal((await compliance(t.adminToken, plain.id)).complianceState, 'compliant', 'a device without that user stays out');
+      await h.runtime.services.users.updateGroup(SYSTEM, t.tenantId, group.id, { remove: [ana.id] });
+      assert.equal((await compliance(t.adminToken, users.id)).complianceState, 'compliant');
+
+      // A group of another tenant (or none at all) is refused, and the stored assignments stay as they were.
+      const other = await seedTenant(h, 'DE');
+      const foreign = await h.runtime.services.users.createGroup(SYSTEM, other.tenantId, { displayName: 'Foreign' });
+      for (const groupId of [foreign.id, randomUUID()]) {
+        const res = await h.app.inject({
+          method: 'PUT',
+          url: `/api/v1/compliance-policies/${policy.id}/assignments`,
+          headers: auth(t.adminToken),
+          payload: { assignments: [{ target: 'group', groupId, mode: 'include' }] },
+        });
+        assert.equal(res.statusCode, 400, res.body);
+      }
+      const unchanged = await h.app.inject({ url: `/api/v1/compliance-policies/${policy.id}`, headers: auth(t.adminToken) });
+      assert.deepEqual(
+        unchanged.json<PolicyDto>().assignments.map((a) => a.groupId),
+        [group.id],
+      );
       // allUsers selects the device with a user only.
       await assign(t.adminToken, policy.id, [{ target: 'allUsers', mode: 'include' }]);
       assert.equal((await compliance(t.adminToken, plain.id)).complianceState, 'compliant');
@@ -356,7 +381,9 @@ for (const { name, create } of BACKENDS) {
         { name: 'x', settings: { maxDaysSinceCheckIn: 0 } },
         { name: 'x', settings: { maxDaysSinceCheckIn: 366 } },
         { name: 'x', settings: { appDenyList: Array.from({ length: 1001 }, (_, i) => `app-${i}`) } },
-        { name: 'x', settings: { requirePassword: true } },
+        { name: 'x', settings: { requirePassword: true } }, // an object ({ minimumLength, type }), not a flag
+        { name: 'x', settings: { requirePassword: { minimumLength: 1000 } } },
+        { name: 'x', settings: { requireFirewall: 'yes' } },
         { name: 'x', platform: 'amiga', settings: {} },
         { name: 'x', settings: {}, extra: 1 },
       ];
@@ -401,6 +428,8 @@ for (const { name, create } of BACKENDS) {
           appDenyList: ['a'],
           appAllowList: ['b'],
           maxDaysSinceCheckIn: 365,
+          requirePassword: { minimumLength: 8, type: 'alphanumeric' },
+          requireFirewall: true,
         },
       });
       assert.equal(valid.statusCode, 201, valid.body);

@@ -23,9 +23,63 @@ export interface DirectorySecretTable {
   created_at: number;
 }
 
+/**
+ * One row per scheduled job (global migration 0002): the process holding it (`holder`) runs the job
+ * for the period starting at `period_start` until `expires_at`; see domain/jobs/job-scheduler.ts.
+ */
+export interface DirectoryJobLeaseTable {
+  name: string;
+  holder: string;
+  period_start: number;
+  expires_at: number;
+  last_success_at: number | null;
+  last_failure_at: number | null;
+}
+
+/** Operators of the deployment (global migration 0003); see domain/operators/operator-service.ts. */
+export interface DirectoryOperatorTable {
+  id: string;
+  email: string;
+  password_hash: string;
+  /** AES-256-GCM ciphertext (base64url `iv.tag.data`) of the base32 TOTP secret. */
+  totp_secret: string;
+  totp_last_step: number | null;
+  created_at: number;
+  disabled_at: number | null;
+  last_sign_in_at: number | null;
+  failed_sign_ins: number;
+  locked_until: number | null;
+}
+
+export interface DirectoryOperatorSessionTable {
+  id: string;
+  operator_id: string;
+  secret_hash: string;
+  created_at: number;
+  last_seen_at: number;
+  absolute_expires_at: number;
+  revoked_at: number | null;
+  ip: string | null;
+}
+
+export interface DirectoryAccessReviewTable {
+  id: string;
+  reviewer: string;
+  recorded_at: number;
+  principals: number;
+  /** JSON array of the ids revoked with the review. */
+  revoked: string;
+  /** JSON: the principals listed. */
+  report: string;
+}
+
 export interface GlobalDatabase {
   tenants: DirectoryTenantTable;
   server_secrets: DirectorySecretTable;
+  job_leases: DirectoryJobLeaseTable;
+  operators: DirectoryOperatorTable;
+  operator_sessions: DirectoryOperatorSessionTable;
+  access_reviews: DirectoryAccessReviewTable;
 }
 
 /** One row that names the region a store belongs to, checked when the store is opened. */
@@ -48,6 +102,8 @@ export interface TenantSettingsTable {
   updated_at: number;
   /** `compliant | noncompliant`: the state of a device no compliance policy applies to (migration 0003). */
   no_policy_compliance_state: string;
+  /** JSON: MFA requirement, session timeouts, password policy (migration 0004; NULL = defaults). */
+  identity_settings: string | null;
 }
 
 export interface TenantCaTable {
@@ -67,6 +123,9 @@ export interface ApiTokenTable {
   expires_at: number;
   revoked_at: number | null;
   last_used_at: number | null;
+  /** JSON array of scope tags; NULL is every object (migration 0004). */
+  scope_tags: string | null;
+  created_by: string | null;
 }
 
 export interface EnrollmentTokenTable {
@@ -83,6 +142,28 @@ export interface EnrollmentTokenTable {
   expires_at: number;
   created_at: number;
   revoked_at: number | null;
+  /** JSON array of scope tags given to the devices that enroll with it; NULL for none. */
+  scope_tags: string | null;
+}
+
+/** An operator's lockbox request for access to one tenant (region migration 0009). */
+export interface LockboxRequestTable {
+  tenant_id: string;
+  id: string;
+  operator_id: string;
+  operator_email: string;
+  reason: string;
+  role: string;
+  duration_minutes: number;
+  /** `pending | approved | denied | revoked` */
+  status: string;
+  requested_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  expires_at: number | null;
+  /** When the expiry was written to the tenant's audit log (once). */
+  expiry_recorded_at: number | null;
+  last_access_at: number | null;
 }
 
 export interface DeviceTable {
@@ -123,6 +204,13 @@ export interface DeviceTable {
   inventory_updated_at: number | null;
   enrolled_at: number;
   retired_at: number | null;
+  /** JSON array of scope tags (region migration 0009); NULL for none. */
+  scope_tags: string | null;
+  /** Security state the device reports (region migration 0010); NULL when not reported. */
+  password_required: number | null;
+  password_minimum_length: number | null;
+  password_type: string | null;
+  firewall_enabled: number | null;
 }
 
 /**
@@ -147,6 +235,8 @@ export interface DeviceCheckInStateTable {
    * pays no extra query.
    */
   pending_commands: number;
+  /** The digest of the desired configuration profile set (migration 0006); null: computed at the next check-in. */
+  profiles_digest: string | null;
 }
 
 export interface DeviceAppTable {
@@ -190,6 +280,8 @@ export interface CompliancePolicyTable {
   description: string | null;
   platform: string | null;
   settings: string;
+  /** JSON array of actions for non-compliance (migration 0005); '[]' is the default action alone. */
+  actions: string;
   version: number;
   created_at: number;
   updated_at: number;
@@ -218,6 +310,280 @@ export interface DeviceComplianceResultTable {
   evaluated_at: number;
 }
 
+export interface UserTable {
+  tenant_id: string;
+  id: string;
+  user_name: string;
+  /** The user name lower-cased: sign-in and SCIM `userName eq` are case-insensitive. */
+  user_name_key: string;
+  display_name: string | null;
+  email: string | null;
+  /** `cloud | federated | scim` */
+  source: string;
+  external_id: string | null;
+  active: number;
+  password_hash: string | null;
+  password_changed_at: number | null;
+  last_sign_in_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GroupTable {
+  tenant_id: string;
+  id: string;
+  display_name: string;
+  description: string | null;
+  source: string;
+  external_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface GroupMemberTable {
+  tenant_id: string;
+  group_id: string;
+  user_id: string;
+}
+
+export interface RoleTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  /** JSON array of permission names. */
+  permissions: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RoleAssignmentTable {
+  tenant_id: string;
+  id: string;
+  /** A built-in role's name or a custom role's id. */
+  role: string;
+  /** `user | group` */
+  principal_kind: string;
+  principal_id: string;
+  /** JSON array of scope tags; NULL is every object. */
+  scope_tags: string | null;
+  created_at: number;
+}
+
+export interface UserSessionTable {
+  tenant_id: string;
+  id: string;
+  secret_hash: string;
+  user_id: string;
+  /** `password | oidc` */
+  method: string;
+  mfa_satisfied: number;
+  created_at: number;
+  last_seen_at: number;
+  absolute_expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+  revoked_at: number | null;
+}
+
+export interface SignInThrottleTable {
+  tenant_id: string;
+  /** `account:<lower-case user name>` or `ip:<address>` */
+  key: string;
+  failures: number;
+  window_started_at: number;
+  locked_until: number | null;
+}
+
+export interface UserTotpTable {
+  tenant_id: string;
+  user_id: string;
+  /** AES-256-GCM sealed base32 secret (see domain/identity/mfa-secret-box.ts). */
+  secret_sealed: string;
+  confirmed_at: number | null;
+  last_used_step: number | null;
+  created_at: number;
+}
+
+export interface UserRecoveryCodeTable {
+  tenant_id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: number | null;
+}
+
+export interface UserPasskeyTable {
+  tenant_id: string;
+  /** The WebAuthn credential id, base64url. */
+  id: string;
+  user_id: string;
+  name: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON array of transport hints. */
+  transports: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface WebAuthnChallengeTable {
+  tenant_id: string;
+  session_id: string;
+  /** `registration | authentication` */
+  purpose: string;
+  challenge: string;
+  expires_at: number;
+}
+
+export interface PasswordResetTokenTable {
+  tenant_id: string;
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface AuditEventTable {
+  tenant_id: string;
+  sequence: number;
+  id: string;
+  occurred_at: number;
+  actor_type: string;
+  actor_id: string;
+  actor_name: string;
+  actor_ip: string | null;
+  activity: string;
+  category: string;
+  operation: string;
+  result: string;
+  /** JSON array of targets with their modified properties. */
+  targets: string;
+  correlation_id: string | null;
+  previous_hash: string;
+  hash: string;
+}
+
+export interface AuditChainHeadTable {
+  tenant_id: string;
+  sequence: number;
+  hash: string;
+}
+
+/** A tenant's OpenID Connect identity provider (migration 0008); one per tenant. */
+export interface IdentityProviderTable {
+  tenant_id: string;
+  issuer: string;
+  client_id: string;
+  /** AES-256-GCM under the server secret `idp-key`: `v1.<iv>.<tag>.<ciphertext>` (base64url). */
+  client_secret_enc: string | null;
+  /** JSON: scopes, claim mappings, MFA trust and remember-me rule. */
+  options: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One SSO sign-in in flight, keyed by the SHA-256 of its `state`; single use, short-lived. */
+export interface OidcLoginStateTable {
+  tenant_id: string;
+  state_hash: string;
+  /** SHA-256 of the browser-binding cookie's secret. */
+  binding_hash: string;
+  nonce: string;
+  code_verifier: string;
+  redirect_uri: string;
+  return_to: string;
+  created_at: number;
+  expires_at: number;
+}
+
+/** Links an IdP subject (issuer + sub) to a Custos user. */
+export interface FederatedIdentityTable {
+  tenant_id: string;
+  issuer: string;
+  subject: string;
+  user_id: string;
+  created_at: number;
+  last_sign_in_at: number;
+}
+
+/** The tenant's SCIM bearer token (at most one open), stored as its SHA-256. */
+export interface ScimTokenTable {
+  tenant_id: string;
+  id: string;
+  secret_hash: string;
+  created_by: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/**
+ * One non-compliance episode of a device with a policy (migration 0005): `runs` is JSON text
+ * `{ <action type>: { status, at, detail, attempts, retryAt } }`; `next_due_at` is what the job selects by.
+ */
+export interface ComplianceEpisodeTable {
+  tenant_id: string;
+  device_id: string;
+  policy_id: string;
+  noncompliant_since: number;
+  runs: string;
+  next_due_at: number | null;
+  evaluated_at: number;
+  version: number;
+}
+
+/** Devices a `retireList` action put forward (migration 0005); `status` is `pending | confirmed | dismissed`. */
+export interface ComplianceRetireListTable {
+  tenant_id: string;
+  device_id: string;
+  policy_id: string;
+  added_at: number;
+  status: string;
+  decided_at: number | null;
+  /** `type:id:name` of the admin who decided. */
+  decided_by: string | null;
+}
+
+/** A configuration profile (SPEC §6, migration 0006); `settings` is JSON text of the kind's settings, secrets included. */
+export interface ConfigurationProfileTable {
+  tenant_id: string;
+  id: string;
+  name: string;
+  description: string | null;
+  platform: string | null;
+  kind: string;
+  settings: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+/** Who a profile applies to; like `compliance_policy_assignments`. */
+export interface ConfigurationProfileAssignmentTable {
+  tenant_id: string;
+  profile_id: string;
+  target_kind: string;
+  target_id: string;
+  include: number;
+}
+
+/** One device's status for one profile; `conflicts` is JSON text, `removing` 0/1. */
+export interface DeviceProfileStateTable {
+  tenant_id: string;
+  device_id: string;
+  profile_id: string;
+  profile_version: number;
+  status: string;
+  reason: string | null;
+  removing: number;
+  conflicts: string;
+  public_key: string | null;
+  updated_at: number;
+  reported_at: number | null;
+}
+
 export interface RegionDatabase {
   store_meta: StoreMetaTable;
   tenant_settings: TenantSettingsTable;
@@ -231,4 +597,28 @@ export interface RegionDatabase {
   compliance_policies: CompliancePolicyTable;
   compliance_policy_assignments: CompliancePolicyAssignmentTable;
   device_compliance_results: DeviceComplianceResultTable;
+  compliance_episodes: ComplianceEpisodeTable;
+  compliance_retire_list: ComplianceRetireListTable;
+  users: UserTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
+  roles: RoleTable;
+  role_assignments: RoleAssignmentTable;
+  user_sessions: UserSessionTable;
+  sign_in_throttles: SignInThrottleTable;
+  user_totp: UserTotpTable;
+  user_recovery_codes: UserRecoveryCodeTable;
+  user_passkeys: UserPasskeyTable;
+  webauthn_challenges: WebAuthnChallengeTable;
+  password_reset_tokens: PasswordResetTokenTable;
+  audit_events: AuditEventTable;
+  audit_chain_heads: AuditChainHeadTable;
+  identity_providers: IdentityProviderTable;
+  oidc_login_states: OidcLoginStateTable;
+  federated_identities: FederatedIdentityTable;
+  scim_tokens: ScimTokenTable;
+  configuration_profiles: ConfigurationProfileTable;
+  configuration_profile_assignments: ConfigurationProfileAssignmentTable;
+  device_profile_states: DeviceProfileStateTable;
+  lockbox_requests: LockboxRequestTable;
 }

@@ -15,15 +15,44 @@ import { openPostgres } from './dialects/postgres.js';
 import { openSqlite } from './dialects/sqlite.js';
 import { globalMigrations } from './migrations/global-migrations.js';
 import { regionMigrations } from './migrations/region-migrations.js';
+import { AuditRepository } from './repositories/audit-repository.js';
+import { LockboxRepository } from './repositories/operator-repositories.js';
 import { CommandRepository } from './repositories/command-repository.js';
 import { CompliancePolicyRepository, ComplianceResultRepository } from './repositories/compliance-repositories.js';
+import { DeviceReportRepository } from './repositories/device-report-repository.js';
 import { DeviceRepository } from './repositories/device-repository.js';
+import { NoncomplianceEpisodeRepository, RetireListRepository } from './repositories/noncompliance-repositories.js';
+import { ConfigurationProfileRepository, DeviceProfileStateRepository } from './repositories/profile-repositories.js';
+import {
+  GroupRepository,
+  RoleAssignmentRepository,
+  RoleRepository,
+  SessionRepository,
+  UserRepository,
+} from './repositories/identity-repositories.js';
+import {
+  FederatedIdentityRepository,
+  IdentityProviderRepository,
+  OidcLoginStateRepository,
+  ScimDirectoryRepository,
+  ScimTokenRepository,
+} from './repositories/federation-repositories.js';
+import {
+  PasskeyRepository,
+  PasswordResetRepository,
+  RecoveryCodeRepository,
+  SignInThrottleRepository,
+  TotpRepository,
+} from './repositories/sign-in-repositories.js';
 import { CertificateAuthorityRepository, TenantSettingsRepository } from './repositories/tenant-settings-repository.js';
 import { ApiTokenRepository, EnrollmentTokenRepository } from './repositories/token-repositories.js';
 
 export type StorageConfig =
   | { kind: 'sqlite'; dataDir: string }
   | { kind: 'postgres'; directoryUrl: string; regionUrls: Record<string, string>; maxConnections?: number };
+
+/** Random keys the deployment creates once: device-session MACs and portal CSRF tokens. */
+const SERVER_SECRETS = ['device-session', 'portal-csrf', 'idp-key', 'mfa-key', 'operator-totp', 'profile-key'] as const;
 
 export interface MigrationReport {
   store: string;
@@ -64,9 +93,31 @@ class RegionTenantData implements TenantData {
   readonly apiTokens;
   readonly enrollmentTokens;
   readonly devices;
+  readonly deviceReports;
   readonly commands;
   readonly compliancePolicies;
   readonly complianceResults;
+  readonly complianceEpisodes;
+  readonly retireList;
+  readonly users;
+  readonly groups;
+  readonly roles;
+  readonly roleAssignments;
+  readonly sessions;
+  readonly signInThrottles;
+  readonly totp;
+  readonly recoveryCodes;
+  readonly passkeys;
+  readonly passwordResets;
+  readonly audit;
+  readonly identityProvider;
+  readonly oidcLoginStates;
+  readonly federatedIdentities;
+  readonly lockbox;
+  readonly scimTokens;
+  readonly scimDirectory;
+  readonly configurationProfiles;
+  readonly deviceProfileStates;
 
   constructor(
     readonly tenantId: string,
@@ -78,9 +129,31 @@ class RegionTenantData implements TenantData {
     this.apiTokens = new ApiTokenRepository(db, tenantId);
     this.enrollmentTokens = new EnrollmentTokenRepository(db, tenantId);
     this.devices = new DeviceRepository(db, tenantId);
+    this.deviceReports = new DeviceReportRepository(db, tenantId);
     this.commands = new CommandRepository(db, tenantId);
     this.compliancePolicies = new CompliancePolicyRepository(db, tenantId);
     this.complianceResults = new ComplianceResultRepository(db, tenantId);
+    this.complianceEpisodes = new NoncomplianceEpisodeRepository(db, tenantId);
+    this.retireList = new RetireListRepository(db, tenantId);
+    this.users = new UserRepository(db, tenantId);
+    this.groups = new GroupRepository(db, tenantId);
+    this.roles = new RoleRepository(db, tenantId);
+    this.roleAssignments = new RoleAssignmentRepository(db, tenantId);
+    this.sessions = new SessionRepository(db, tenantId);
+    this.signInThrottles = new SignInThrottleRepository(db, tenantId);
+    this.totp = new TotpRepository(db, tenantId);
+    this.recoveryCodes = new RecoveryCodeRepository(db, tenantId);
+    this.passkeys = new PasskeyRepository(db, tenantId);
+    this.passwordResets = new PasswordResetRepository(db, tenantId);
+    this.audit = new AuditRepository(db, tenantId);
+    this.identityProvider = new IdentityProviderRepository(db, tenantId);
+    this.oidcLoginStates = new OidcLoginStateRepository(db, tenantId);
+    this.federatedIdentities = new FederatedIdentityRepository(db, tenantId);
+    this.lockbox = new LockboxRepository(db, tenantId);
+    this.scimTokens = new ScimTokenRepository(db, tenantId);
+    this.scimDirectory = new ScimDirectoryRepository(db, tenantId);
+    this.configurationProfiles = new ConfigurationProfileRepository(db, tenantId);
+    this.deviceProfileStates = new DeviceProfileStateRepository(db, tenantId);
   }
 
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {
@@ -128,11 +201,13 @@ export class Storage implements TenantDirectory {
         .execute();
     }
     await this.verifyRegionStores();
-    await this.directory
-      .insertInto('server_secrets')
-      .values({ name: 'device-session', value: randomBytes(32).toString('base64url'), created_at: Date.now() })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .execute();
+    for (const name of SERVER_SECRETS) {
+      await this.directory
+        .insertInto('server_secrets')
+        .values({ name, value: randomBytes(32).toString('base64url'), created_at: Date.now() })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute();
+    }
     return reports;
   }
 

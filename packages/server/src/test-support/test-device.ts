@@ -119,6 +119,13 @@ export class TestDevice {
     return { res, headers, body };
   }
 
+  /** A MAC'd GET (empty body). */
+  async get(path: string): Promise<LightMyRequestResponse> {
+    if (!this.session) await this.startSession();
+    const { authorization } = this.macHeaders('GET', path, '');
+    return this.app.inject({ method: 'GET', url: path, headers: { authorization: authorization ?? '' } });
+  }
+
   checkIn(payload: unknown) {
     return this.post('/api/v1/agent/checkin', payload);
   }

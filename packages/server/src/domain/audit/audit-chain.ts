@@ -93,48 +93,91 @@ export type ChainVerdict =
     };
 
 /**
- * Verifies a tenant's events in stored order (by sequence, as the store returns them). Names the
- * first event where the chain breaks: an event whose content no longer matches its hash (altered),
- * a gap in the sequence (missing: an event was deleted), or a sequence out of order (reordered).
+ * Verifies a tenant's events in stored order (by sequence, as the store returns them), one event at
+ * a time so a long log needs no memory. Names the first event where the chain breaks: an event whose
+ * content no longer matches its hash (altered), a gap in the sequence (missing: an event was
+ * deleted), or a sequence out of order (reordered).
  */
-export function verifyAuditChain(events: Iterable<ChainedAuditEvent>): ChainVerdict {
-  let expectedSequence = 1;
-  let previousHash = GENESIS_HASH;
-  let count = 0;
-  for (const { previousHash: storedPrevious, hash, ...body } of events) {
-    count++;
-    if (body.sequence < expectedSequence) {
-      return {
+export class AuditChainVerifier {
+  private expectedSequence = 1;
+  private previousHash = GENESIS_HASH;
+  private count = 0;
+  private broken: ChainVerdict | null = null;
+
+  /** Checks the next event; returns the verdict once the chain is broken (later events are ignored). */
+  push(event: ChainedAuditEvent): ChainVerdict | null {
+    if (this.broken) return this.broken;
+    const { previousHash: storedPrevious, hash, ...body } = event;
+    this.count++;
+    const events = this.count;
+    if (body.sequence < this.expectedSequence) {
+      this.broken = {
         intact: false,
-        events: count,
+        events,
         problem: 'reordered',
         sequence: body.sequence,
         eventId: body.id,
-        detail: `event ${body.id} (sequence ${body.sequence}) appears after sequence ${expectedSequence - 1}`,
+        detail: `event ${body.id} (sequence ${body.sequence}) appears after sequence ${this.expectedSequence - 1}`,
       };
-    }
-    if (body.sequence > expectedSequence) {
-      return {
+    } else if (body.sequence > this.expectedSequence) {
+      const gap = body.sequence - this.expectedSequence > 1 ? ` to ${body.sequence - 1}` : '';
+      this.broken = {
         intact: false,
-        events: count,
+        events,
         problem: 'missing',
-        sequence: expectedSequence,
+        sequence: this.expectedSequence,
         eventId: null,
-        detail: `sequence ${expectedSequence}${body.sequence - expectedSequence > 1 ? ` to ${body.sequence - 1}` : ''} is missing before event ${body.id}`,
+        detail: `sequence ${this.expectedSequence}${gap} is missing before event ${body.id}`,
       };
-    }
-    if (storedPrevious !== previousHash || hashAuditEvent(previousHash, body) !== hash) {
-      return {
+    } else if (storedPrevious !== this.previousHash || hashAuditEvent(this.previousHash, body) !== hash) {
+      this.broken = {
         intact: false,
-        events: count,
+        events,
         problem: 'altered',
         sequence: body.sequence,
         eventId: body.id,
         detail: `event ${body.id} (sequence ${body.sequence}) does not match its hash`,
       };
+    } else {
+      this.previousHash = hash;
+      this.expectedSequence++;
     }
-    previousHash = hash;
-    expectedSequence++;
+    return this.broken;
   }
-  return { intact: true, events: count, lastHash: previousHash };
+
+  /**
+   * The verdict over everything pushed. `head` is the chain end the store recorded: when events were
+   * deleted from the END of the log, only the head still knows they existed.
+   */
+  finish(head?: { sequence: number; hash: string }): ChainVerdict {
+    if (this.broken) return this.broken;
+    const last = this.expectedSequence - 1;
+    if (head && head.sequence > last) {
+      return {
+        intact: false,
+        events: this.count,
+        problem: 'missing',
+        sequence: last + 1,
+        eventId: null,
+        detail: `sequence ${last + 1}${head.sequence > last + 1 ? ` to ${head.sequence}` : ''} is missing at the end of the log`,
+      };
+    }
+    if (head && head.sequence === last && last > 0 && head.hash !== this.previousHash) {
+      return {
+        intact: false,
+        events: this.count,
+        problem: 'altered',
+        sequence: last,
+        eventId: null,
+        detail: `the last event does not match the recorded chain end`,
+      };
+    }
+    return { intact: true, events: this.count, lastHash: this.previousHash };
+  }
+}
+
+export function verifyAuditChain(events: Iterable<ChainedAuditEvent>): ChainVerdict {
+  const verifier = new AuditChainVerifier();
+  for (const event of events) if (verifier.push(event)) break;
+  return verifier.finish();
 }

@@ -19,7 +19,9 @@ import {
   type DeviceAction,
   type Permission,
 } from '@custos/shared';
-import { authorize, type Actor } from '../access/authorize.js';
+import { authorize, scopeFilter, type Actor } from '../access/authorize.js';
+import { requireDeviceInScope } from '../devices/device-scope.js';
+import { recordAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../device-auth/device-authenticator.js';
 import { DomainError } from '../domain-error.js';
@@ -91,6 +93,7 @@ export class CommandService {
     const command = await data.transaction(async (trx) => {
       const device = await trx.devices.get(deviceId);
       if (!device) throw new DomainError('not-found', `No device has the id ${deviceId}.`);
+      requireDeviceInScope(actor, ACTION_PERMISSIONS[action], tenantId, device);
       if (device.status !== 'active') {
         throw new DomainError('conflict', `Device ${deviceId} is retired; it receives no more commands.`, { deviceStatus: device.status });
       }
@@ -101,6 +104,19 @@ export class CommandService {
       }
       const record = this.newCommand(actor, deviceId, action, payload, now, request.expiresInHours);
       await trx.commands.insert([record]);
+      await recordAudit(trx, actor, this.clock, {
+        activity: `Device action: ${action}`,
+        category: 'Device',
+        operation: 'action',
+        targets: [
+          { type: 'device', id: deviceId, ...(device.hardware.deviceName ? { name: String(device.hardware.deviceName) } : {}) },
+          {
+            type: 'command',
+            id: record.id,
+            ...(payload ? { modifiedProperties: [{ name: 'payload', oldValue: null, newValue: payload }] } : {}),
+          },
+        ],
+      });
       return record;
     });
     await this.wake(tenantId, [deviceId]);
@@ -126,7 +142,12 @@ export class CommandService {
     const filter = { ...request.filter, status: 'active' as const };
     const data = await this.tenants.data(tenantId);
     const commands = await data.transaction(async (trx) => {
-      const ids = await trx.devices.listIds(filter, BULK_ACTION_MAX_DEVICES + 1, request.deviceIds);
+      const ids = await trx.devices.listIds(
+        filter,
+        BULK_ACTION_MAX_DEVICES + 1,
+        request.deviceIds,
+        scopeFilter(actor, ACTION_PERMISSIONS[action]),
+      );
       if (ids.length > BULK_ACTION_MAX_DEVICES) {
         throw new DomainError('validation-failed', `The filter matches more than ${BULK_ACTION_MAX_DEVICES} devices; narrow it.`, {
           limit: BULK_ACTION_MAX_DEVICES,
@@ -138,6 +159,22 @@ export class CommandService {
         .filter((id) => !existing.has(id))
         .map((id) => this.newCommand(actor, id, action, null, now, request.expiresInHours));
       await trx.commands.insert(created);
+      await recordAudit(trx, actor, this.clock, {
+        activity: `Bulk device action: ${action}`,
+        category: 'Device',
+        operation: 'action',
+        targets: [
+          {
+            type: 'deviceSelection',
+            id: 'bulk',
+            modifiedProperties: [
+              { name: 'filter', oldValue: null, newValue: request.filter ?? null },
+              { name: 'deviceIds', oldValue: null, newValue: ids },
+              { name: 'queuedCommands', oldValue: null, newValue: created.length },
+            ],
+          },
+        ],
+      });
       return [...existing.values(), ...created];
     });
     await this.wake(
@@ -149,14 +186,14 @@ export class CommandService {
 
   async list(actor: Actor, tenantId: string, deviceId: string, limit = HISTORY_LIMIT): Promise<CommandRecord[]> {
     authorize(actor, 'devices.read', { tenantId });
-    const data = await this.existingDevice(tenantId, deviceId);
+    const data = await this.existingDevice(actor, tenantId, deviceId);
     await data.transaction((trx) => trx.commands.expireDue(deviceId, this.clock.now()));
     return data.commands.listForDevice(deviceId, limit);
   }
 
   async get(actor: Actor, tenantId: string, deviceId: string, commandId: string): Promise<CommandRecord> {
     authorize(actor, 'devices.read', { tenantId });
-    const data = await this.existingDevice(tenantId, deviceId);
+    const data = await this.existingDevice(actor, tenantId, deviceId);
     await data.transaction((trx) => trx.commands.expireDue(deviceId, this.clock.now()));
     const command = await data.commands.get(commandId);
     if (!command || command.deviceId !== deviceId) throw new DomainError('not-found', `Device ${deviceId} has no command ${commandId}.`);
@@ -220,9 +257,11 @@ export class CommandService {
     };
   }
 
-  private async existingDevice(tenantId: string, deviceId: string): Promise<TenantData> {
+  private async existingDevice(actor: Actor, tenantId: string, deviceId: string): Promise<TenantData> {
     const data = await this.tenants.data(tenantId);
-    if (!(await data.devices.get(deviceId))) throw new DomainError('not-found', `No device has the id ${deviceId}.`);
+    const device = await data.devices.get(deviceId);
+    if (!device) throw new DomainError('not-found', `No device has the id ${deviceId}.`);
+    requireDeviceInScope(actor, 'devices.read', tenantId, device);
     return data;
   }
 

@@ -25,34 +25,32 @@ import {
   type Platform,
 } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
+import { assignmentsSelect, toAssignmentRecords } from '../assignments/assignment-targets.js';
 import type { Clock } from '../clock.js';
 import type { DeviceRecord } from '../devices/device-store.js';
 import { DomainError } from '../domain-error.js';
 import type { TenantData } from '../tenant-data.js';
 import type { TenantSettings } from '../tenants/tenant.js';
 import type { TenantService } from '../tenants/tenant-service.js';
-import type { CompliancePolicyRecord, DeviceComplianceResultRecord, PolicyAssignmentRecord } from './compliance-store.js';
+import { groupsOfDevice, requireKnownGroups } from '../assignments/device-groups.js';
+import { changedProperties, recordAudit } from '../audit/audit-log.js';
+import { episodeSchedules, trackEpisodes, validateActions, type EpisodeSchedule } from './noncompliance-episodes.js';
+import type { CompliancePolicyRecord, DeviceComplianceResultRecord } from './compliance-store.js';
+
+const AUDIT_CATEGORY = 'Compliance';
+
+/** A policy as the audit log shows it. */
+function auditView(p: CompliancePolicyRecord): Record<string, unknown> {
+  return { name: p.name, description: p.description, platform: p.platform, settings: p.settings, actions: p.actions, version: p.version };
+}
 
 /** `listIds` without a cap: re-evaluation covers every device (see `reevaluate`). */
 const ALL = Number.MAX_SAFE_INTEGER;
 
-/** True when `assignment` selects `device`. Group targets match nothing until groups exist. */
-function targets(assignment: PolicyAssignmentRecord, device: DeviceRecord): boolean {
-  switch (assignment.target) {
-    case 'allDevices':
-      return true;
-    case 'allUsers':
-      return device.userEmail !== null;
-    case 'group':
-      return false;
-  }
-}
-
 /** A policy applies when its platform fits, an include assignment selects the device and no exclude does. */
-export function policyApplies(policy: CompliancePolicyRecord, device: DeviceRecord): boolean {
+export function policyApplies(policy: CompliancePolicyRecord, device: DeviceRecord, deviceGroups?: ReadonlySet<string>): boolean {
   if (policy.deletedAt !== null || (policy.platform !== null && policy.platform !== device.platform)) return false;
-  const selected = policy.assignments.filter((a) => targets(a, device));
-  return selected.some((a) => a.mode === 'include') && !selected.some((a) => a.mode === 'exclude');
+  return assignmentsSelect(policy.assignments, device, deviceGroups);
 }
 
 /** The checks JSON Schema cannot make: each version limit must be comparable, and min ≤ max. */
@@ -69,28 +67,11 @@ function validateSettings(settings: ComplianceSettings): void {
   }
 }
 
-function toAssignmentRecords(assignments: readonly PolicyAssignment[]): PolicyAssignmentRecord[] {
-  const seen = new Set<string>();
-  return assignments.map((a, i) => {
-    if (a.target === 'group' && a.groupId === undefined) {
-      throw new DomainError('validation-failed', `assignments[${i}]: a "group" target needs "groupId".`);
-    }
-    if (a.target !== 'group' && a.groupId !== undefined) {
-      throw new DomainError('validation-failed', `assignments[${i}]: "groupId" belongs to "group" targets only, not "${a.target}".`);
-    }
-    const key = `${a.target}/${a.groupId ?? ''}`;
-    if (seen.has(key)) {
-      throw new DomainError('validation-failed', `assignments[${i}]: ${key.replace(/\/$/, '')} is listed twice; name each target once.`);
-    }
-    seen.add(key);
-    return { target: a.target, groupId: a.groupId ?? null, mode: a.mode };
-  });
-}
-
 export interface DeviceCompliance {
   deviceId: string;
   complianceState: ComplianceState;
-  policies: DeviceComplianceResultRecord[];
+  /** Each applicable policy's result, with the schedule of its actions for non-compliance. */
+  policies: (DeviceComplianceResultRecord & EpisodeSchedule)[];
 }
 
 export class ComplianceService {
@@ -113,6 +94,7 @@ export class ComplianceService {
   async create(actor: Actor, tenantId: string, input: CompliancePolicyInput): Promise<CompliancePolicyRecord> {
     authorize(actor, 'policies.write', { tenantId });
     validateSettings(input.settings);
+    const actions = validateActions(input.actions);
     const now = this.clock.now();
     const policy: CompliancePolicyRecord = {
       id: randomUUID(),
@@ -120,6 +102,7 @@ export class ComplianceService {
       description: input.description ?? null,
       platform: input.platform ?? null,
       settings: input.settings,
+      actions,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -127,7 +110,22 @@ export class ComplianceService {
       assignments: [],
     };
     const data = await this.tenants.data(tenantId);
-    await data.transaction((trx) => trx.compliancePolicies.insert(policy));
+    await data.transaction(async (trx) => {
+      await trx.compliancePolicies.insert(policy);
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Create compliance policy',
+        category: AUDIT_CATEGORY,
+        operation: 'create',
+        targets: [
+          {
+            type: 'compliancePolicy',
+            id: policy.id,
+            name: policy.name,
+            modifiedProperties: changedProperties(undefined, auditView(policy)),
+          },
+        ],
+      });
+    });
     return policy;
   }
 
@@ -135,6 +133,7 @@ export class ComplianceService {
   async update(actor: Actor, tenantId: string, id: string, input: CompliancePolicyUpdate): Promise<CompliancePolicyRecord> {
     authorize(actor, 'policies.write', { tenantId });
     validateSettings(input.settings);
+    const actions = validateActions(input.actions);
     const data = await this.tenants.data(tenantId);
     const { before, after } = await data.transaction(async (trx) => {
       const current = await this.existing(trx, id);
@@ -149,12 +148,21 @@ export class ComplianceService {
         description: input.description ?? null,
         platform: input.platform ?? null,
         settings: input.settings,
+        actions,
         version: current.version + 1,
         updatedAt: this.clock.now(),
       };
       if (!(await trx.compliancePolicies.update(next))) {
         throw new DomainError('conflict', `Policy ${id} changed while it was being updated; read it again.`);
       }
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Update compliance policy',
+        category: AUDIT_CATEGORY,
+        operation: 'update',
+        targets: [
+          { type: 'compliancePolicy', id, name: next.name, modifiedProperties: changedProperties(auditView(current), auditView(next)) },
+        ],
+      });
       return { before: current, after: next };
     });
     await this.reevaluateFor(data, [before, after]);
@@ -166,9 +174,17 @@ export class ComplianceService {
     authorize(actor, 'policies.write', { tenantId });
     const data = await this.tenants.data(tenantId);
     const policy = await this.existing(data, id);
-    if (!(await data.transaction((trx) => trx.compliancePolicies.softDelete(id, this.clock.now())))) {
-      throw new DomainError('not-found', `No compliance policy has the id ${id}.`);
-    }
+    await data.transaction(async (trx) => {
+      if (!(await trx.compliancePolicies.softDelete(id, this.clock.now()))) {
+        throw new DomainError('not-found', `No compliance policy has the id ${id}.`);
+      }
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Delete compliance policy',
+        category: AUDIT_CATEGORY,
+        operation: 'delete',
+        targets: [{ type: 'compliancePolicy', id, name: policy.name }],
+      });
+    });
     await this.reevaluateFor(data, [policy]);
   }
 
@@ -184,7 +200,21 @@ export class ComplianceService {
     const data = await this.tenants.data(tenantId);
     const policy = await data.transaction(async (trx) => {
       const current = await this.existing(trx, id);
+      await requireKnownGroups(trx, records);
       await trx.compliancePolicies.replaceAssignments(id, records);
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Assign compliance policy',
+        category: AUDIT_CATEGORY,
+        operation: 'update',
+        targets: [
+          {
+            type: 'compliancePolicy',
+            id,
+            name: current.name,
+            modifiedProperties: changedProperties({ assignments: current.assignments }, { assignments: records }),
+          },
+        ],
+      });
       return { ...current, assignments: records };
     });
     await this.reevaluateFor(data, [policy]);
@@ -201,7 +231,16 @@ export class ComplianceService {
   async setTenantSettings(actor: Actor, tenantId: string, input: ComplianceTenantSettings): Promise<ComplianceTenantSettings> {
     authorize(actor, 'policies.write', { tenantId });
     const data = await this.tenants.data(tenantId);
-    await data.transaction((trx) => trx.settings.setNoPolicyComplianceState(input.devicesWithoutPolicy, this.clock.now()));
+    const before = await this.tenantSettings(actor, tenantId);
+    await data.transaction(async (trx) => {
+      await trx.settings.setNoPolicyComplianceState(input.devicesWithoutPolicy, this.clock.now());
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Update compliance settings',
+        category: AUDIT_CATEGORY,
+        operation: 'update',
+        targets: [{ type: 'tenant', id: tenantId, modifiedProperties: changedProperties({ ...before }, { ...input }) }],
+      });
+    });
     this.tenants.forgetSettings(tenantId);
     await this.reevaluate(data, await data.devices.listIds({}, ALL));
     return input;
@@ -222,7 +261,14 @@ export class ComplianceService {
     const data = await this.tenants.data(tenantId);
     const device = await data.devices.get(deviceId);
     if (!device) throw new DomainError('not-found', `No device has the id ${deviceId}.`);
-    return { deviceId, complianceState: device.complianceState, policies: await data.complianceResults.listForDevice(deviceId) };
+    const results = await data.complianceResults.listForDevice(deviceId);
+    const schedules = await episodeSchedules(data, deviceId, await data.compliancePolicies.list(), this.clock.now());
+    const none: EpisodeSchedule = { noncompliantSince: null, actions: [] };
+    return {
+      deviceId,
+      complianceState: device.complianceState,
+      policies: results.map((r) => ({ ...r, ...(schedules.get(r.policyId) ?? none) })),
+    };
   }
 
   /**
@@ -244,24 +290,33 @@ export class ComplianceService {
         if (!snapshot?.active) return undefined;
         if (snapshot.complianceState === snapshot.noPolicyState && !snapshot.appListPolicyApplies) return undefined;
         await trx.complianceResults.replaceForDevice(deviceId, []);
+        await trackEpisodes(trx, deviceId, [], this.clock.now());
         return trx.devices.updateCompliance(deviceId, snapshot.noPolicyState, false);
       }
       const device = await trx.devices.get(deviceId);
       if (!device || device.status !== 'active') return undefined;
       const settings = await trx.settings.get();
-      const policies = (await trx.compliancePolicies.listForPlatform(device.platform)).filter((p) => policyApplies(p, device));
+      const candidates = await trx.compliancePolicies.listForPlatform(device.platform);
+      // Group targets select the device through its user's groups (looked up only when one is named).
+      const groups = candidates.some((p) => p.assignments.some((a) => a.target === 'group'))
+        ? await groupsOfDevice(trx, device)
+        : undefined;
+      const policies = candidates.filter((p) => policyApplies(p, device, groups));
       const apps = policies.length > 0 ? await trx.devices.listApps(deviceId) : [];
       const now = this.clock.now();
-      const results = policies.map((p) => {
+      const evaluated = policies.map((p) => {
         const settingResults = evaluateSettings(p.settings, { hardware: device.hardware, apps, lastCheckInAt: device.lastCheckInAt, now });
-        return {
-          policyId: p.id,
-          policyVersion: p.version,
-          state: stateOfResults(settingResults),
-          results: settingResults,
-          evaluatedAt: now,
-        };
+        return { policy: p, state: stateOfResults(settingResults), results: settingResults };
       });
+      // A failing policy is `inGracePeriod` until its markNoncompliant action is due (its episode says when).
+      const states = await trackEpisodes(trx, deviceId, evaluated, now);
+      const results = evaluated.map((e, i) => ({
+        policyId: e.policy.id,
+        policyVersion: e.policy.version,
+        state: states[i] ?? e.state,
+        results: e.results,
+        evaluatedAt: now,
+      }));
       await trx.complianceResults.replaceForDevice(deviceId, results);
       const state = mostSevere(
         results.map((r) => r.state),
@@ -298,6 +353,11 @@ export class ComplianceService {
    */
   private async reevaluate(data: TenantData, deviceIds: readonly string[]): Promise<void> {
     for (const id of deviceIds) await this.evaluateDevice(data, id);
+  }
+
+  /** Re-evaluates these devices now (after a change outside compliance, e.g. a group membership). */
+  reevaluateDevices(data: TenantData, deviceIds: readonly string[]): Promise<void> {
+    return this.reevaluate(data, deviceIds);
   }
 }
 

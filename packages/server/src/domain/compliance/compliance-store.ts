@@ -2,14 +2,11 @@
  * Compliance policies, their assignments and the per-device results (SPEC §6), as the domain sees
  * them. Implemented by the repositories in storage/; bound to one tenant through `TenantData`.
  */
-import type { AssignmentMode, AssignmentTarget, ComplianceSettings, ComplianceState, Platform, SettingResult } from '@custos/shared';
+import type { ComplianceSettings, ComplianceState, NoncomplianceAction, Platform, SettingResult } from '@custos/shared';
 
-export interface PolicyAssignmentRecord {
-  target: AssignmentTarget;
-  /** The group's id for `group` targets; null otherwise. */
-  groupId: string | null;
-  mode: AssignmentMode;
-}
+import type { PolicyAssignmentRecord } from '../assignments/assignment-targets.js';
+
+export type { PolicyAssignmentRecord };
 
 export interface CompliancePolicyRecord {
   id: string;
@@ -18,6 +15,8 @@ export interface CompliancePolicyRecord {
   /** Null: every platform. */
   platform: Platform | null;
   settings: ComplianceSettings;
+  /** Actions for non-compliance, normalized (`normalizeActions`: markNoncompliant always present). */
+  actions: NoncomplianceAction[];
   version: number;
   createdAt: number;
   updatedAt: number;
@@ -37,7 +36,7 @@ export interface CompliancePolicyStore {
    */
   listForPlatform(platform: Platform): Promise<CompliancePolicyRecord[]>;
   /**
-   * Replaces name, description, platform and settings and sets `version` to `version`; only when
+   * Replaces name, description, platform, settings and actions and sets `version` to `version`; only when
    * the stored version is still `version - 1` (optimistic concurrency). False when it was not.
    */
   update(policy: CompliancePolicyRecord): Promise<boolean>;

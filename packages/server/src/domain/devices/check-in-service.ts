@@ -14,6 +14,7 @@ import type { ComplianceService } from '../compliance/compliance-service.js';
 import type { AuthenticatedDevice, DeviceAuthenticator } from '../device-auth/device-authenticator.js';
 import { DomainError } from '../domain-error.js';
 import { INITIAL_CHECKIN_SECONDS, INITIAL_PERIOD_SECONDS } from '../enrollment/enrollment-service.js';
+import type { ProfileService } from '../profiles/profile-service.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import type { CheckInTarget } from './device-store.js';
 import { appsToStore } from './inventory-ingestion.js';
@@ -63,6 +64,7 @@ export class CheckInService {
     private readonly commands: CommandService,
     private readonly compliance: ComplianceService,
     private readonly clock: Clock,
+    private readonly profiles: ProfileService,
   ) {}
 
   async checkIn(device: AuthenticatedDevice, body: CheckInRequest): Promise<CheckInResponse> {
@@ -116,6 +118,8 @@ export class CheckInService {
     // The check-in statement returned the pending count: only a device with something queued pays
     // for the query that delivers it.
     const commands = target.pendingCommands > 0 ? await this.commands.deliver(device.data, device.deviceId) : [];
+    // Also returned by the check-in statement; computed here only for a device whose set never was.
+    const profilesDigest = await this.profiles.digestForCheckIn(device.data, device.deviceId, target.profilesDigest);
     const now = this.clock.now();
     const settings = await this.tenants.settings(device.tenantId);
     const initial = now - target.enrolledAt < INITIAL_PERIOD_SECONDS * 1000;
@@ -125,6 +129,7 @@ export class CheckInService {
       nextCheckInSeconds: initial ? INITIAL_CHECKIN_SECONDS : settings.checkInIntervalSeconds,
       serverTime: new Date(now).toISOString(),
       commands,
+      ...(profilesDigest === undefined ? {} : { profilesDigest }),
     };
   }
 

@@ -30,6 +30,8 @@ export interface DeviceRecord {
   lastCheckInAt: number | null;
   enrolledAt: number;
   retiredAt: number | null;
+  /** Scope tags (SPEC §3): an admin scoped to tags sees the device only when it carries one of them. */
+  scopeTags?: string[];
 }
 
 export interface StoredApp extends Required<AppRecord> {
@@ -44,6 +46,8 @@ export interface CheckInTarget {
   enrolledAt: number;
   /** Commands waiting for this device; zero spares the check-in the query that delivers them. */
   pendingCommands: number;
+  /** The digest of the device's desired configuration profiles; null until computed (see ProfileService). */
+  profilesDigest: string | null;
 }
 
 export interface DevicePage {
@@ -54,12 +58,15 @@ export interface DevicePage {
 export interface DeviceStore {
   insert(device: DeviceRecord): Promise<void>;
   get(id: string): Promise<DeviceRecord | undefined>;
-  list(query: DeviceListQuery): Promise<DevicePage>;
+  /** `scopeTags`: only devices carrying one of these tags (null or absent: every device). */
+  list(query: DeviceListQuery, scopeTags?: readonly string[] | null): Promise<DevicePage>;
   /**
    * Ids of the devices matching `filter` (active ones unless it names a status) and, when given,
    * among `onlyIds`; at most `limit`.
    */
-  listIds(filter: DeviceFilter, limit: number, onlyIds?: readonly string[]): Promise<string[]>;
+  listIds(filter: DeviceFilter, limit: number, onlyIds?: readonly string[], scopeTags?: readonly string[] | null): Promise<string[]>;
+  /** Replaces the device's scope tags; false when there is no such device. */
+  setScopeTags(id: string, scopeTags: readonly string[]): Promise<boolean>;
   countActiveForUser(userEmail: string): Promise<number>;
   listApps(id: string): Promise<StoredApp[]>;
   /** The device's public key, only while the device is active. */

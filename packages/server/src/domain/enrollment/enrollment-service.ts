@@ -8,8 +8,10 @@ import {
   type EnrollResponse,
   type Platform,
 } from '@custos/shared';
+import { changedProperties, recordAudit } from '../audit/audit-log.js';
 import { authorize, type Actor } from '../access/authorize.js';
 import type { Clock } from '../clock.js';
+import { checkScopeTags } from '../devices/device-scope.js';
 import { DomainError } from '../domain-error.js';
 import type { DeviceRecord } from '../devices/device-store.js';
 import { hashSecret, newSecret, tenantOfSecret } from '../secrets.js';
@@ -57,8 +59,17 @@ export class EnrollmentService {
       expiresAt: now + (input.expiresInHours ?? 24 * 7) * HOUR,
       createdAt: now,
       revokedAt: null,
+      scopeTags: checkScopeTags(input.scopeTags ?? []),
     };
-    await data.enrollmentTokens.insert(record);
+    await data.transaction(async (trx) => {
+      await trx.enrollmentTokens.insert(record);
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Create enrollment token',
+        category: 'Enrollment',
+        operation: 'create',
+        targets: [{ type: 'enrollmentToken', id: record.id, modifiedProperties: changedProperties(undefined, auditView(record)) }],
+      });
+    });
     return { token: secret, record };
   }
 
@@ -69,8 +80,19 @@ export class EnrollmentService {
 
   async revokeToken(actor: Actor, tenantId: string, id: string): Promise<void> {
     authorize(actor, 'enrollment.write', { tenantId });
-    const revoked = await (await this.tenants.data(tenantId)).enrollmentTokens.revoke(id, this.clock.now());
-    if (!revoked) throw new DomainError('not-found', `No active enrollment token has the id ${id}.`);
+    await (
+      await this.tenants.data(tenantId)
+    ).transaction(async (trx) => {
+      if (!(await trx.enrollmentTokens.revoke(id, this.clock.now()))) {
+        throw new DomainError('not-found', `No active enrollment token has the id ${id}.`);
+      }
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Revoke enrollment token',
+        category: 'Enrollment',
+        operation: 'update',
+        targets: [{ type: 'enrollmentToken', id, modifiedProperties: [{ name: 'revoked', oldValue: false, newValue: true }] }],
+      });
+    });
   }
 
   /** What the device shows its user before they consent: generated from the privacy catalog. */
@@ -131,6 +153,7 @@ export class EnrollmentService {
       lastCheckInAt: null,
       enrolledAt: now,
       retiredAt: null,
+      scopeTags: token.scopeTags ?? [],
     };
     await data.transaction(async (trx) => {
       // Counting the use and creating the device commit together: a token with one use left
@@ -139,6 +162,29 @@ export class EnrollmentService {
         throw new DomainError('enrollment-token-exhausted', 'The enrollment token was used up by another device.');
       }
       await trx.devices.insert(device);
+      // The device enrolls itself with its user's consent: the event's actor is the device.
+      await trx.audit.append({
+        id: randomUUID(),
+        occurredAt: now,
+        actor: { type: 'device', id: deviceId, name: String(device.hardware.deviceName ?? deviceId), ip: null },
+        activity: 'Enroll device',
+        category: 'Enrollment',
+        operation: 'create',
+        result: 'success',
+        targets: [
+          {
+            type: 'device',
+            id: deviceId,
+            modifiedProperties: [
+              { name: 'ownership', oldValue: null, newValue: device.ownership },
+              { name: 'platform', oldValue: null, newValue: device.platform },
+              { name: 'enrollmentTokenId', oldValue: null, newValue: token.id },
+              { name: 'consentStatementVersion', oldValue: null, newValue: device.consent.privacyStatementVersion },
+            ],
+          },
+        ],
+        correlationId: null,
+      });
     });
     return {
       tenantId: tenant.id,
@@ -181,4 +227,17 @@ export class EnrollmentService {
     }
     return { tenant, data, token };
   }
+}
+
+/** An enrollment token as the audit log shows it: never its secret or hash. */
+function auditView(t: EnrollmentTokenRecord): Record<string, unknown> {
+  return {
+    ownership: t.ownership,
+    description: t.description,
+    platforms: t.platforms,
+    maxUses: t.maxUses,
+    deviceLimitPerUser: t.deviceLimitPerUser,
+    userEmail: t.userEmail,
+    expiresAt: new Date(t.expiresAt).toISOString(),
+  };
 }

@@ -13,6 +13,8 @@ export interface EnrollmentTokenRecord {
   expiresAt: number;
   createdAt: number;
   revokedAt: number | null;
+  /** Scope tags every device enrolling with the token gets (region migration 0009). */
+  scopeTags?: string[];
 }
 
 export interface EnrollmentTokenStore {

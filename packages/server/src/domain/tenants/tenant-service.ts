@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Actor } from '../access/authorize.js';
+import { changedProperties, recordAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { DomainError } from '../domain-error.js';
 import type { TenantData } from '../tenant-data.js';
 import { createCertificateAuthority } from '../enrollment/certificate-authority.js';
 import { isCountryCode, regionForCountry, type RegionMap } from './region-map.js';
-import type { Tenant, TenantSettings } from './tenant.js';
+import { DEFAULT_IDENTITY_SETTINGS, type Tenant, type TenantSettings } from './tenant.js';
 import type { TenantDirectory } from './tenant-stores.js';
 
 export interface CreateTenantInput {
@@ -15,6 +17,8 @@ export interface CreateTenantInput {
   privacyStatementUrl?: string;
   supportContact?: string;
 }
+
+const TENANT_CREATOR: Actor = { type: 'system', id: 'cli', name: 'custos tenant create' };
 
 export const DEFAULT_CHECKIN_INTERVAL_SECONDS = 8 * 60 * 60;
 export const DEFAULT_PRIVACY_STATEMENT_VERSION = '1';
@@ -58,6 +62,7 @@ export class TenantService {
       supportContact: input.supportContact ?? input.adminEmail ?? null,
       checkInIntervalSeconds: DEFAULT_CHECKIN_INTERVAL_SECONDS,
       noPolicyComplianceState: 'compliant',
+      identity: { ...DEFAULT_IDENTITY_SETTINGS },
       createdAt: now,
     };
     const ca = await createCertificateAuthority(tenant.id, name, now);
@@ -68,6 +73,20 @@ export class TenantService {
       await this.directory.openTenantData(tenant).transaction(async (data) => {
         await data.settings.insert(settings);
         await data.certificateAuthority.insert(ca);
+        // The first event of the tenant's audit chain.
+        await recordAudit(data, TENANT_CREATOR, this.clock, {
+          activity: 'Create tenant',
+          category: 'Tenant',
+          operation: 'create',
+          targets: [
+            {
+              type: 'tenant',
+              id: tenant.id,
+              name,
+              modifiedProperties: changedProperties(undefined, { name, country, region, adminEmail: settings.adminEmail }),
+            },
+          ],
+        });
       });
     } catch (error) {
       await this.directory.deleteTenant(tenant.id);

@@ -18,6 +18,7 @@ export interface TenantSettingsStore {
   insert(settings: TenantSettings): Promise<void>;
   get(): Promise<TenantSettings | undefined>;
   setNoPolicyComplianceState(state: TenantSettings['noPolicyComplianceState'], at: number): Promise<void>;
+  setIdentitySettings(settings: TenantSettings['identity'], at: number): Promise<void>;
 }
 
 export interface CertificateAuthorityRecord {

@@ -20,5 +20,30 @@ export interface TenantSettings {
   checkInIntervalSeconds: number;
   /** The compliance state of a device no compliance policy applies to (SPEC §6). */
   noPolicyComplianceState: 'compliant' | 'noncompliant';
+  identity: IdentitySettings;
   createdAt: number;
+}
+
+/** How people sign in to this tenant (SPEC §5); every field has a safe default. */
+export interface IdentitySettings {
+  /** Users holding any admin role must complete MFA before the session may do anything else. */
+  mfaRequiredForAdmins: boolean;
+  /** A session unused this long is revoked on its next request. */
+  sessionIdleMinutes: number;
+  /** A session ends this long after sign-in, however active. */
+  sessionAbsoluteHours: number;
+  passwordMinLength: number;
+}
+
+export const DEFAULT_IDENTITY_SETTINGS: IdentitySettings = {
+  mfaRequiredForAdmins: true,
+  sessionIdleMinutes: 30,
+  sessionAbsoluteHours: 12,
+  passwordMinLength: 12,
+};
+
+/** Stored settings over the defaults: a setting added later reads as its default for older tenants. */
+export function identitySettingsFrom(json: string | null): IdentitySettings {
+  if (json === null) return { ...DEFAULT_IDENTITY_SETTINGS };
+  return { ...DEFAULT_IDENTITY_SETTINGS, ...(JSON.parse(json) as Partial<IdentitySettings>) };
 }

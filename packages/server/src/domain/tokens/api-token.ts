@@ -7,6 +7,10 @@ export interface ApiTokenRecord {
   expiresAt: number;
   revokedAt: number | null;
   lastUsedAt: number | null;
+  /** The scope tags the token's role applies to; null is every object. */
+  scopeTags: readonly string[] | null;
+  /** Who created it (`user:<id>`, `cli`...), for the access review. */
+  createdBy: string | null;
 }
 
 export interface ApiTokenStore {
@@ -14,4 +18,9 @@ export interface ApiTokenStore {
   findBySecretHash(secretHash: string): Promise<ApiTokenRecord | undefined>;
   list(): Promise<ApiTokenRecord[]>;
   revoke(id: string, at: number): Promise<boolean>;
+  /** Revokes every open token created by `createdBy` (a deactivated user's tokens); returns how many. */
+  revokeCreatedBy(createdBy: string, at: number): Promise<number>;
+  get(id: string): Promise<ApiTokenRecord | undefined>;
+  /** Records a use of the token (for the access review). */
+  touch(id: string, at: number): Promise<void>;
 }

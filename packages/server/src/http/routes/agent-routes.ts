@@ -10,6 +10,7 @@ import { CheckInRequestSchema, CheckInResponseSchema, CommandResultSchema, Devic
 import { DomainError } from '../../domain/domain-error.js';
 import type { DeviceRequest } from '../../domain/device-auth/device-authenticator.js';
 import type { AppServices } from '../services.js';
+import { agentProfileRoutes } from './agent-profile-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -96,6 +97,9 @@ export const agentRoutes: FastifyPluginAsyncTypebox<{ services: AppServices; bod
       return reply.code(204).send(null);
     },
   );
+
+  // Inside this scope, so the profile endpoints get the raw body their authentication covers.
+  await app.register(agentProfileRoutes, { services });
 
   app.post(
     '/api/v1/agent/unenroll',

@@ -17,6 +17,7 @@ import {
   DeviceIdParams,
   ProblemSchema,
 } from '@custos/shared';
+import { ACTION_PERMISSIONS } from '../../domain/commands/command-service.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { actorTenant } from '../plugins/authenticate.js';
 import type { AppServices } from '../services.js';
@@ -39,6 +40,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
   app.post(
     '/api/v1/devices/actions/:action',
     {
+      config: { permission: { param: 'action', values: ACTION_PERMISSIONS } },
       schema: {
         tags: ['device actions'],
         summary: 'Queue an action for every active device matching a filter (at most 10,000); wipe and retire need "confirm": true',
@@ -57,6 +59,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
   app.post(
     '/api/v1/devices/:id/actions/:action',
     {
+      config: { permission: { param: 'action', values: ACTION_PERMISSIONS } },
       schema: {
         tags: ['device actions'],
         summary: 'Queue an action for the device; it is delivered at its next check-in, at once when it is online',
@@ -79,6 +82,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
   app.get(
     '/api/v1/devices/:id/commands',
     {
+      config: { permission: 'devices.read' },
       schema: {
         tags: ['device actions'],
         summary: "The device's commands, newest first",
@@ -97,6 +101,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }>
   app.get(
     '/api/v1/devices/:id/commands/:commandId',
     {
+      config: { permission: 'devices.read' },
       schema: {
         tags: ['device actions'],
         summary: 'One command of the device',

@@ -12,6 +12,7 @@ export function toCompliancePolicyDto(p: CompliancePolicyRecord): CompliancePoli
     description: p.description,
     platform: p.platform,
     settings: p.settings,
+    actions: p.actions,
     version: p.version,
     assignments: p.assignments.map((a) => ({ target: a.target, ...(a.groupId === null ? {} : { groupId: a.groupId }), mode: a.mode })),
     createdAt: iso(p.createdAt),
@@ -30,6 +31,15 @@ export function toDeviceComplianceDto(c: DeviceCompliance): DeviceComplianceDto 
       state: r.state,
       settings: r.results.map((s) => ({ setting: s.setting, status: s.status, reason: s.reason })),
       evaluatedAt: iso(r.evaluatedAt),
+      noncompliantSince: r.noncompliantSince === null ? null : iso(r.noncompliantSince),
+      actions: r.actions.map((a) => ({
+        type: a.type,
+        afterDays: a.afterDays,
+        dueAt: iso(a.dueAt),
+        status: a.status,
+        ranAt: a.ranAt === null ? null : iso(a.ranAt),
+        detail: a.detail,
+      })),
     })),
   };
 }

@@ -29,6 +29,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices
   app.post(
     '/api/v1/compliance-policies',
     {
+      config: { permission: 'policies.write' },
       schema: {
         tags,
         summary: 'Create a compliance policy (version 1, assigned to nobody)',
@@ -44,19 +45,26 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices
 
   app.get(
     '/api/v1/compliance-policies',
-    { schema: { tags, summary: 'The compliance policies, oldest first', response: { 200: CompliancePolicyListSchema, ...errors } } },
+    {
+      config: { permission: 'policies.read' },
+      schema: { tags, summary: 'The compliance policies, oldest first', response: { 200: CompliancePolicyListSchema, ...errors } },
+    },
     async (request) => ({ items: (await services.compliance.list(request.actor, actorTenant(request))).map(toCompliancePolicyDto) }),
   );
 
   app.get(
     '/api/v1/compliance-policies/:id',
-    { schema: { tags, summary: 'One compliance policy', params: PolicyIdParams, response: { 200: CompliancePolicySchema, ...errors } } },
+    {
+      config: { permission: 'policies.read' },
+      schema: { tags, summary: 'One compliance policy', params: PolicyIdParams, response: { 200: CompliancePolicySchema, ...errors } },
+    },
     async (request) => toCompliancePolicyDto(await services.compliance.get(request.actor, actorTenant(request), request.params.id)),
   );
 
   app.put(
     '/api/v1/compliance-policies/:id',
     {
+      config: { permission: 'policies.write' },
       schema: {
         tags,
         summary: 'Replace a policy: its version goes up by one and its devices are re-evaluated; a stale "version" is a 409',
@@ -72,6 +80,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices
   app.delete(
     '/api/v1/compliance-policies/:id',
     {
+      config: { permission: 'policies.write' },
       schema: {
         tags,
         summary: 'Delete a policy (soft): it stops applying and its devices are re-evaluated',
@@ -88,6 +97,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices
   app.put(
     '/api/v1/compliance-policies/:id/assignments',
     {
+      config: { permission: 'policies.write' },
       schema: {
         tags,
         summary: 'Replace who the policy applies to; the devices it can apply to are re-evaluated',
@@ -105,6 +115,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices
   app.get(
     '/api/v1/devices/:id/compliance',
     {
+      config: { permission: 'devices.read' },
       schema: {
         tags,
         summary: "A device's compliance: the overall state and each applicable policy's result per setting",
@@ -118,13 +129,17 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices
 
   app.get(
     '/api/v1/compliance/settings',
-    { schema: { tags, summary: "The tenant's compliance settings", response: { 200: ComplianceTenantSettingsSchema, ...errors } } },
+    {
+      config: { permission: 'policies.read' },
+      schema: { tags, summary: "The tenant's compliance settings", response: { 200: ComplianceTenantSettingsSchema, ...errors } },
+    },
     async (request) => services.compliance.tenantSettings(request.actor, actorTenant(request)),
   );
 
   app.put(
     '/api/v1/compliance/settings',
     {
+      config: { permission: 'policies.write' },
       schema: {
         tags,
         summary: 'Set the state of devices no policy applies to; every device is re-evaluated',
@@ -138,6 +153,7 @@ export const complianceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices
   app.post(
     '/api/v1/compliance/evaluate',
     {
+      config: { permission: 'policies.write' },
       schema: {
         tags,
         summary: 'Re-evaluate every active device of the tenant now',

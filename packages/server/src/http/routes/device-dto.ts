@@ -1,5 +1,5 @@
 /** Domain records → API shapes (SPEC §11 field names; ISO timestamps). */
-import { appInventoryScope, type App, type Device, type EnrollmentToken } from '@custos/shared';
+import { appInventoryScope, PASSWORD_TYPES, type App, type Device, type EnrollmentToken, type PasswordType } from '@custos/shared';
 import type { DeviceRecord, StoredApp } from '../../domain/devices/device-store.js';
 import type { EnrollmentTokenRecord } from '../../domain/enrollment/enrollment-token.js';
 
@@ -14,6 +14,10 @@ function num(v: unknown): number | null {
 }
 function bool(v: unknown): boolean | null {
   return typeof v === 'boolean' ? v : null;
+}
+
+function passwordType(v: unknown): PasswordType | null {
+  return PASSWORD_TYPES.find((t) => t === v) ?? null;
 }
 
 export function toDeviceDto(tenantId: string, d: DeviceRecord): Device {
@@ -44,10 +48,15 @@ export function toDeviceDto(tenantId: string, d: DeviceRecord): Device {
     imei: str(h['imei']),
     supervised: bool(h['supervised']),
     secureBoot: bool(h['secureBoot']),
+    passwordRequired: bool(h['passwordRequired']),
+    passwordMinimumLength: num(h['passwordMinimumLength']),
+    passwordType: passwordType(h['passwordType']),
+    firewallEnabled: bool(h['firewallEnabled']),
     appInventoryScope: appInventoryScope(d.ownership, d.platform, d.appListPolicyApplies),
     lastCheckInAt: isoOrNull(d.lastCheckInAt),
     enrolledAt: iso(d.enrolledAt),
     retiredAt: isoOrNull(d.retiredAt),
+    scopeTags: d.scopeTags ?? [],
     consent: {
       privacyStatementVersion: d.consent.privacyStatementVersion,
       acceptedAt: iso(d.consent.acceptedAt),
@@ -80,5 +89,6 @@ export function toEnrollmentTokenDto(t: EnrollmentTokenRecord): EnrollmentToken 
     expiresAt: iso(t.expiresAt),
     createdAt: iso(t.createdAt),
     revokedAt: isoOrNull(t.revokedAt),
+    scopeTags: t.scopeTags ?? [],
   };
 }

@@ -18,6 +18,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   app.get(
     '/api/v1/devices',
     {
+      config: { permission: 'devices.read' },
       schema: {
         tags: ['devices'],
         summary: 'List devices (filter, search, sort, cursor paging)',
@@ -34,7 +35,10 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
 
   app.get(
     '/api/v1/devices/:id',
-    { schema: { tags: ['devices'], summary: 'One device', params: DeviceIdParams, response: { 200: DeviceSchema, ...errors } } },
+    {
+      config: { permission: 'devices.read' },
+      schema: { tags: ['devices'], summary: 'One device', params: DeviceIdParams, response: { 200: DeviceSchema, ...errors } },
+    },
     async (request) => {
       const tenantId = actorTenant(request);
       return toDeviceDto(tenantId, await services.devices.get(request.actor, tenantId, request.params.id));
@@ -44,6 +48,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   app.get(
     '/api/v1/devices/:id/apps',
     {
+      config: { permission: 'devices.read' },
       schema: {
         tags: ['devices'],
         summary: "A device's app inventory",
@@ -64,6 +69,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   app.delete(
     '/api/v1/devices/:id',
     {
+      config: { permission: 'devices.retire' },
       schema: {
         tags: ['devices'],
         summary: 'Retire the device record and revoke its credential',

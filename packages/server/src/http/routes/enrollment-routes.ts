@@ -22,6 +22,7 @@ export const enrollmentAdminRoutes: FastifyPluginAsyncTypebox<{ services: AppSer
   app.post(
     '/api/v1/enrollment-tokens',
     {
+      config: { permission: 'enrollment.write' },
       schema: {
         tags: ['enrollment'],
         summary: 'Create an enrollment token (shown once)',
@@ -37,6 +38,7 @@ export const enrollmentAdminRoutes: FastifyPluginAsyncTypebox<{ services: AppSer
   app.get(
     '/api/v1/enrollment-tokens',
     {
+      config: { permission: 'enrollment.read' },
       schema: {
         tags: ['enrollment'],
         summary: 'List enrollment tokens',
@@ -48,6 +50,7 @@ export const enrollmentAdminRoutes: FastifyPluginAsyncTypebox<{ services: AppSer
   app.delete(
     '/api/v1/enrollment-tokens/:id',
     {
+      config: { permission: 'enrollment.write' },
       schema: {
         tags: ['enrollment'],
         summary: 'Revoke an enrollment token',

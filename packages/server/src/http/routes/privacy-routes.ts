@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { CATALOG_FIELDS, PROHIBITED_CATEGORIES, PrivacyCatalogSchema } from '@custos/shared';
 
 /** The privacy catalog is public: anyone may read what Custos can and cannot collect. */
-export const CATALOG_VERSION = '1';
+/** Raised whenever a field is added or changes meaning (2: password and firewall state). */
+export const CATALOG_VERSION = '2';
 
 export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const catalog = {
@@ -13,6 +14,7 @@ export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       category: f.category,
       source: f.source,
       valueType: f.valueType,
+      ...(f.allowedValues ? { allowedValues: [...f.allowedValues] } : {}),
       platforms: [...f.platforms],
       purpose: f.purpose,
       retention: f.retention,

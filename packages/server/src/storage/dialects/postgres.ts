@@ -46,6 +46,12 @@ function preparingPool(pool: pg.Pool): PostgresPool {
 
 export function openPostgres<DB>(connectionString: string, maxConnections = 10): Kysely<DB> {
   const pool = new pg.Pool({ connectionString, max: maxConnections });
+  // An idle connection the server closes (restart, failover, a dropped database) emits 'error' on the
+  // pool; unhandled, that would crash the process. The pool discards the client and opens a new one
+  // on the next query, so noting it is all there is to do. The message carries no credentials.
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL closed an idle connection: ${error.message}`, { code: 'CUSTOS_PG_IDLE_ERROR' });
+  });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
 }
 

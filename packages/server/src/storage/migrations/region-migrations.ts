@@ -265,4 +265,457 @@ export const regionMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+
+  '0004-identity': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('users')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('user_name', 'text', (c) => c.notNull())
+        .addColumn('user_name_key', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text')
+        .addColumn('email', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text')
+        .addColumn('active', 'integer', (c) => c.notNull())
+        .addColumn('password_hash', 'text')
+        .addColumn('password_changed_at', 'bigint')
+        .addColumn('last_sign_in_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('users_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema.createIndex('users_user_name').unique().on('users').columns(['tenant_id', 'user_name_key']).execute();
+      await db.schema.createIndex('users_external_id').on('users').columns(['tenant_id', 'source', 'external_id']).execute();
+
+      await db.schema
+        .createTable('groups')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('groups_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema.createIndex('groups_display_name').on('groups').columns(['tenant_id', 'display_name']).execute();
+
+      await db.schema
+        .createTable('group_members')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('group_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('group_members_pk', ['tenant_id', 'group_id', 'user_id'])
+        .addForeignKeyConstraint('group_members_group', ['tenant_id', 'group_id'], 'groups', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .addForeignKeyConstraint('group_members_user', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (c) => c.onDelete('cascade'))
+        .execute();
+      await db.schema.createIndex('group_members_user').on('group_members').columns(['tenant_id', 'user_id']).execute();
+
+      await db.schema
+        .createTable('roles')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('permissions', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('roles_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema.createIndex('roles_name').unique().on('roles').columns(['tenant_id', 'name']).execute();
+
+      // `role` is a built-in role's name or a custom role's id; `scope_tags` NULL is every object.
+      await db.schema
+        .createTable('role_assignments')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('principal_kind', 'text', (c) => c.notNull())
+        .addColumn('principal_id', 'text', (c) => c.notNull())
+        .addColumn('scope_tags', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('role_assignments_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('role_assignments_principal')
+        .on('role_assignments')
+        .columns(['tenant_id', 'principal_kind', 'principal_id'])
+        .execute();
+
+      // The cookie carries the session secret; the store keeps only its SHA-256.
+      await db.schema
+        .createTable('user_sessions')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('mfa_satisfied', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('absolute_expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('ip', 'text')
+        .addColumn('user_agent', 'text')
+        .addColumn('revoked_at', 'bigint')
+        .addPrimaryKeyConstraint('user_sessions_pk', ['tenant_id', 'id'])
+        .addForeignKeyConstraint('user_sessions_user', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (c) => c.onDelete('cascade'))
+        .execute();
+      await db.schema.createIndex('user_sessions_secret').unique().on('user_sessions').columns(['tenant_id', 'secret_hash']).execute();
+      await db.schema.createIndex('user_sessions_user').on('user_sessions').columns(['tenant_id', 'user_id']).execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('actor_type', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('actor_name', 'text', (c) => c.notNull())
+        .addColumn('actor_ip', 'text')
+        .addColumn('activity', 'text', (c) => c.notNull())
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('operation', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('targets', 'text', (c) => c.notNull())
+        .addColumn('correlation_id', 'text')
+        .addColumn('previous_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_events_pk', ['tenant_id', 'sequence'])
+        .execute();
+      await db.schema.createIndex('audit_events_time').on('audit_events').columns(['tenant_id', 'occurred_at']).execute();
+
+      // One row per tenant: the end of its chain. Appends lock it, so sequences stay gap-free.
+      await db.schema
+        .createTable('audit_chain_heads')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema.alterTable('api_tokens').addColumn('scope_tags', 'text').execute();
+      await db.schema.alterTable('api_tokens').addColumn('created_by', 'text').execute();
+      await db.schema.alterTable('tenant_settings').addColumn('identity_settings', 'text').execute();
+    },
+  },
+
+  '0005-compliance-actions': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A constant default: no table rewrite, and existing policies keep "non-compliant at once".
+      await db.schema
+        .alterTable('compliance_policies')
+        .addColumn('actions', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+
+      await db.schema
+        .createTable('compliance_episodes')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('policy_id', 'text', (c) => c.notNull())
+        .addColumn('noncompliant_since', 'bigint', (c) => c.notNull())
+        .addColumn('runs', 'text', (c) => c.notNull())
+        .addColumn('next_due_at', 'bigint')
+        .addColumn('evaluated_at', 'bigint', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('compliance_episodes_pk', ['tenant_id', 'device_id', 'policy_id'])
+        .addForeignKeyConstraint('compliance_episodes_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .addForeignKeyConstraint(
+          'compliance_episodes_policy',
+          ['tenant_id', 'policy_id'],
+          'compliance_policies',
+          ['tenant_id', 'id'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+      // The scheduled job's question: which episodes have an action due.
+      await db.schema.createIndex('compliance_episodes_due').on('compliance_episodes').columns(['tenant_id', 'next_due_at']).execute();
+
+      await db.schema
+        .createTable('compliance_retire_list')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('policy_id', 'text', (c) => c.notNull())
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint')
+        .addColumn('decided_by', 'text')
+        .addPrimaryKeyConstraint('compliance_retire_list_pk', ['tenant_id', 'device_id'])
+        .addForeignKeyConstraint('compliance_retire_list_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .addForeignKeyConstraint(
+          'compliance_retire_list_policy',
+          ['tenant_id', 'policy_id'],
+          'compliance_policies',
+          ['tenant_id', 'id'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+    },
+  },
+  '0006-configuration-profiles': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('configuration_profiles')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('platform', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('deleted_at', 'bigint')
+        .addPrimaryKeyConstraint('configuration_profiles_pk', ['tenant_id', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('configuration_profile_assignments')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('target_kind', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text', (c) => c.notNull())
+        .addColumn('include', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('configuration_profile_assignments_pk', ['tenant_id', 'profile_id', 'target_kind', 'target_id'])
+        .addForeignKeyConstraint(
+          'configuration_profile_assignments_profile',
+          ['tenant_id', 'profile_id'],
+          'configuration_profiles',
+          ['tenant_id', 'id'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+
+      await db.schema
+        .createTable('device_profile_states')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('profile_id', 'text', (c) => c.notNull())
+        .addColumn('profile_version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('removing', 'integer', (c) => c.notNull())
+        .addColumn('conflicts', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('reported_at', 'bigint')
+        .addPrimaryKeyConstraint('device_profile_states_pk', ['tenant_id', 'device_id', 'profile_id'])
+        .addForeignKeyConstraint('device_profile_states_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .addForeignKeyConstraint(
+          'device_profile_states_profile',
+          ['tenant_id', 'profile_id'],
+          'configuration_profiles',
+          ['tenant_id', 'id'],
+          (c) => c.onDelete('cascade'),
+        )
+        .execute();
+      // A profile's status counts read through this.
+      await db.schema
+        .createIndex('device_profile_states_by_profile')
+        .on('device_profile_states')
+        .columns(['tenant_id', 'profile_id', 'status'])
+        .execute();
+
+      // The digest of the device's desired profile set, returned by the check-in's UPDATE (null:
+      // computed at the next check-in). Not indexed, so that UPDATE stays a HOT update on PostgreSQL.
+      await db.schema.alterTable('device_checkin_state').addColumn('profiles_digest', 'text').execute();
+    },
+  },
+
+  '0008-federation': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('identity_providers')
+        .addColumn('tenant_id', 'text', (c) => c.primaryKey())
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('client_id', 'text', (c) => c.notNull())
+        .addColumn('client_secret_enc', 'text')
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('oidc_login_states')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('state_hash', 'text', (c) => c.notNull())
+        .addColumn('binding_hash', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('code_verifier', 'text', (c) => c.notNull())
+        .addColumn('redirect_uri', 'text', (c) => c.notNull())
+        .addColumn('return_to', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('oidc_login_states_pk', ['tenant_id', 'state_hash'])
+        .execute();
+      await db.schema.createIndex('oidc_login_states_expiry').on('oidc_login_states').columns(['tenant_id', 'expires_at']).execute();
+
+      await db.schema
+        .createTable('federated_identities')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('issuer', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_sign_in_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('federated_identities_pk', ['tenant_id', 'issuer', 'subject'])
+        .addForeignKeyConstraint('federated_identities_user', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema.createIndex('federated_identities_user').on('federated_identities').columns(['tenant_id', 'user_id']).execute();
+
+      await db.schema
+        .createTable('scim_tokens')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .addPrimaryKeyConstraint('scim_tokens_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema.createIndex('scim_tokens_secret').unique().on('scim_tokens').columns(['tenant_id', 'secret_hash']).execute();
+    },
+  },
+  '0007-sign-in': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Failed sign-ins per key (`account:<user name>` or `ip:<address>`) in the current window, and
+      // the lockout they caused. In the region store, so every process of the region sees the same.
+      await db.schema
+        .createTable('sign_in_throttles')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .addColumn('window_started_at', 'bigint', (c) => c.notNull())
+        .addColumn('locked_until', 'bigint')
+        .addPrimaryKeyConstraint('sign_in_throttles_pk', ['tenant_id', 'key'])
+        .execute();
+
+      // The TOTP secret is AES-256-GCM ciphertext; `confirmed_at` NULL is a setup not yet confirmed.
+      await db.schema
+        .createTable('user_totp')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('secret_sealed', 'text', (c) => c.notNull())
+        .addColumn('confirmed_at', 'bigint')
+        .addColumn('last_used_step', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('user_totp_pk', ['tenant_id', 'user_id'])
+        .addForeignKeyConstraint('user_totp_user', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (c) => c.onDelete('cascade'))
+        .execute();
+
+      await db.schema
+        .createTable('user_recovery_codes')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('code_hash', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addPrimaryKeyConstraint('user_recovery_codes_pk', ['tenant_id', 'user_id', 'code_hash'])
+        .addForeignKeyConstraint('user_recovery_codes_user', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+
+      await db.schema
+        .createTable('user_passkeys')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('counter', 'bigint', (c) => c.notNull())
+        .addColumn('transports', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_used_at', 'bigint')
+        .addPrimaryKeyConstraint('user_passkeys_pk', ['tenant_id', 'id'])
+        .addForeignKeyConstraint('user_passkeys_user', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (c) => c.onDelete('cascade'))
+        .execute();
+      await db.schema.createIndex('user_passkeys_user').on('user_passkeys').columns(['tenant_id', 'user_id']).execute();
+
+      // One outstanding WebAuthn challenge per session and purpose, taken (deleted) when answered.
+      await db.schema
+        .createTable('webauthn_challenges')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('session_id', 'text', (c) => c.notNull())
+        .addColumn('purpose', 'text', (c) => c.notNull())
+        .addColumn('challenge', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('webauthn_challenges_pk', ['tenant_id', 'session_id', 'purpose'])
+        .addForeignKeyConstraint('webauthn_challenges_session', ['tenant_id', 'session_id'], 'user_sessions', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+
+      // Emailed reset links: only the SHA-256 of the token, single use, short-lived.
+      await db.schema
+        .createTable('password_reset_tokens')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('used_at', 'bigint')
+        .addPrimaryKeyConstraint('password_reset_tokens_pk', ['tenant_id', 'token_hash'])
+        .addForeignKeyConstraint('password_reset_tokens_user', ['tenant_id', 'user_id'], 'users', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema.createIndex('password_reset_tokens_user').on('password_reset_tokens').columns(['tenant_id', 'user_id']).execute();
+    },
+  },
+  '0009-rbac-scope': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Scope tags (SPEC §3): a JSON array of tags, NULL for none. On `devices`, not on the check-in
+      // state, so the check-in's UPDATE stays as it is; an enrollment token's tags pass to its devices.
+      await db.schema.alterTable('devices').addColumn('scope_tags', 'text').execute();
+      await db.schema.alterTable('enrollment_tokens').addColumn('scope_tags', 'text').execute();
+      // Lockbox (SPEC §5): an operator's time-boxed request for access to this tenant's data, decided
+      // by a tenant admin. Kept in the tenant's region with the rest of its data and its audit log.
+      await db.schema
+        .createTable('lockbox_requests')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('operator_id', 'text', (c) => c.notNull())
+        .addColumn('operator_email', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('duration_minutes', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('requested_at', 'bigint', (c) => c.notNull())
+        .addColumn('decided_at', 'bigint')
+        .addColumn('decided_by', 'text')
+        .addColumn('expires_at', 'bigint')
+        .addColumn('expiry_recorded_at', 'bigint')
+        .addColumn('last_access_at', 'bigint')
+        .addPrimaryKeyConstraint('lockbox_requests_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema.createIndex('lockbox_requests_operator').on('lockbox_requests').columns(['tenant_id', 'operator_id']).execute();
+    },
+  },
+  '0010-security-state': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The password and firewall state a device reports (privacy catalog), stored like `encrypted`:
+      // booleans 0/1, NULL when not reported. One statement per column: SQLite adds one at a time.
+      for (const [column, type] of [
+        ['password_required', 'integer'],
+        ['password_minimum_length', 'integer'],
+        ['password_type', 'text'],
+        ['firewall_enabled', 'integer'],
+      ] as const) {
+        await db.schema.alterTable('devices').addColumn(column, type).execute();
+      }
+    },
+  },
 };

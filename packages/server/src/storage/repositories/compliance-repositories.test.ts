@@ -18,6 +18,7 @@ function policy(overrides: Partial<CompliancePolicyRecord> = {}): CompliancePoli
     description: null,
     platform: null,
     settings: { requireEncryption: true },
+    actions: [{ type: 'markNoncompliant', afterDays: 0 }],
     version: 1,
     createdAt: 1_000,
     updatedAt: 1_000,

@@ -1,10 +1,18 @@
 /**
- * Compliance policies, assignments and per-device results (migration 0003). Settings and results
- * are JSON text; assignment target ids are '' for the targets that name no group, so the primary key
- * needs no NULL.
+ * Compliance policies, assignments and per-device results (migration 0003; actions 0005). Settings,
+ * actions and results are JSON text; assignment target ids are '' for the targets that name no group,
+ * so the primary key needs no NULL.
  */
 import type { Kysely } from 'kysely';
-import type { AssignmentTarget, ComplianceSettings, ComplianceState, Platform, SettingResult } from '@custos/shared';
+import {
+  normalizeActions,
+  type AssignmentTarget,
+  type ComplianceSettings,
+  type ComplianceState,
+  type NoncomplianceAction,
+  type Platform,
+  type SettingResult,
+} from '@custos/shared';
 import type {
   CompliancePolicyRecord,
   CompliancePolicyStore,
@@ -24,6 +32,7 @@ function toPolicy(row: CompliancePolicyTable, assignments: readonly CompliancePo
     description: row.description,
     platform: row.platform as Platform | null,
     settings: JSON.parse(row.settings) as ComplianceSettings,
+    actions: normalizeActions(JSON.parse(row.actions) as NoncomplianceAction[]),
     version: row.version,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -52,6 +61,7 @@ export class CompliancePolicyRepository implements CompliancePolicyStore {
         description: p.description,
         platform: p.platform,
         settings: JSON.stringify(p.settings),
+        actions: JSON.stringify(p.actions),
         version: p.version,
         created_at: p.createdAt,
         updated_at: p.updatedAt,
@@ -104,6 +114,7 @@ export class CompliancePolicyRepository implements CompliancePolicyStore {
         description: p.description,
         platform: p.platform,
         settings: JSON.stringify(p.settings),
+        actions: JSON.stringify(p.actions),
         version: p.version,
         updated_at: p.updatedAt,
       })

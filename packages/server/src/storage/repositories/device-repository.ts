@@ -65,8 +65,20 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Keeps the devices carrying one of `scopeTags` (null or absent: every device). Tags are stored as
+ * a JSON array and restricted to `[a-z0-9._-]` (domain/devices/device-scope.ts), so a LIKE on the
+ * quoted tag matches exactly one element on both dialects.
+ */
+export function withScopeTags<Q extends DeviceQuery<unknown>>(q: Q, scopeTags: readonly string[] | null | undefined): Q {
+  if (!scopeTags) return q;
+  return q.where((eb) =>
+    eb.or(scopeTags.map((tag) => eb('devices.scope_tags', 'like', sql<string>`${`%"${escapeLike(tag)}"%`} escape '\\'`))),
+  ) as Q;
+}
+
 /** A query over devices joined with their check-in state (as `s`), selecting `O`. */
-type DeviceQuery<O> = SelectQueryBuilder<RegionDatabase & { s: DeviceCheckInStateTable }, 'devices' | 's', O>;
+export type DeviceQuery<O> = SelectQueryBuilder<RegionDatabase & { s: DeviceCheckInStateTable }, 'devices' | 's', O>;
 
 /** A device row joined with the columns of its check-in state. */
 type DeviceRow = DeviceTable & Pick<DeviceCheckInStateTable, 'request_seq' | 'last_check_in_at' | 'inventory_digest'>;
@@ -96,6 +108,7 @@ function toRecord(row: DeviceRow): DeviceRecord {
     lastCheckInAt: row.last_check_in_at,
     enrolledAt: row.enrolled_at,
     retiredAt: row.retired_at,
+    scopeTags: row.scope_tags === null ? [] : (JSON.parse(row.scope_tags) as string[]),
   };
 }
 
@@ -119,6 +132,7 @@ interface RecordRequestRow {
   inventory_digest: string | null;
   enrolled_at: number;
   pending_commands: number;
+  profiles_digest: string | null;
 }
 
 /**
@@ -145,7 +159,7 @@ function recordRequestQuery(
       .where('device_id', '=', SENTINEL.deviceId)
       .where('active', '=', 1)
       .where('request_seq', '<', SENTINEL.seq)
-      .returning(['platform', 'app_inventory_scope', 'inventory_digest', 'enrolled_at', 'pending_commands'])
+      .returning(['platform', 'app_inventory_scope', 'inventory_digest', 'enrolled_at', 'pending_commands', 'profiles_digest'])
       .compile();
     templates.set(checkIn, template);
   }
@@ -193,6 +207,7 @@ export class DeviceRepository implements DeviceStore {
         inventory_updated_at: null,
         enrolled_at: device.enrolledAt,
         retired_at: device.retiredAt,
+        scope_tags: device.scopeTags?.length ? JSON.stringify(device.scopeTags) : null,
       })
       .execute();
     await this.db
@@ -231,12 +246,13 @@ export class DeviceRepository implements DeviceStore {
     return row && toRecord(row);
   }
 
-  async list(query: DeviceListQuery): Promise<DevicePage> {
+  async list(query: DeviceListQuery, scopeTags?: readonly string[] | null): Promise<DevicePage> {
     const sort = query.sort ?? 'deviceName';
     const order = query.order ?? 'asc';
     const limit = query.limit ?? 100;
     const key = SORT_EXPRESSIONS[sort];
-    let q = this.filterDevices(this.selectDevices(), query);
+    if (scopeTags?.length === 0) return { items: [], nextCursor: null };
+    let q = withScopeTags(this.filterDevices(this.selectDevices(), query), scopeTags);
     if (query.cursor) {
       const cursor = decodeCursor(query.cursor, sort, order);
       const op = order === 'asc' ? sql.raw('>') : sql.raw('<');
@@ -257,9 +273,9 @@ export class DeviceRepository implements DeviceStore {
     };
   }
 
-  async listIds(filter: DeviceFilter, limit: number, onlyIds?: readonly string[]): Promise<string[]> {
-    if (onlyIds?.length === 0) return [];
-    let q = this.filterDevices(this.fromDevices(), filter);
+  async listIds(filter: DeviceFilter, limit: number, onlyIds?: readonly string[], scopeTags?: readonly string[] | null): Promise<string[]> {
+    if (onlyIds?.length === 0 || scopeTags?.length === 0) return [];
+    let q = withScopeTags(this.filterDevices(this.fromDevices(), filter), scopeTags);
     if (onlyIds) q = q.where('devices.id', 'in', onlyIds);
     const rows = await q.select('devices.id').orderBy('devices.id').limit(limit).execute();
     return rows.map((r) => r.id);
@@ -283,6 +299,16 @@ export class DeviceRepository implements DeviceStore {
       );
     }
     return q;
+  }
+
+  async setScopeTags(id: string, scopeTags: readonly string[]): Promise<boolean> {
+    const r = await this.db
+      .updateTable('devices')
+      .set({ scope_tags: scopeTags.length ? JSON.stringify(scopeTags) : null })
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return r.numUpdatedRows > 0n;
   }
 
   async countActiveForUser(userEmail: string): Promise<number> {
@@ -339,6 +365,7 @@ export class DeviceRepository implements DeviceStore {
         inventoryDigest: row.inventory_digest,
         enrolledAt: Number(row.enrolled_at),
         pendingCommands: Number(row.pending_commands),
+        profilesDigest: row.profiles_digest,
       }
     );
   }

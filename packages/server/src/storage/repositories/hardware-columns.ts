@@ -28,6 +28,10 @@ export const HARDWARE_COLUMNS = {
   imei: { column: 'imei', kind: 'text' },
   supervised: { column: 'supervised', kind: 'boolean' },
   secureBoot: { column: 'secure_boot', kind: 'boolean' },
+  passwordRequired: { column: 'password_required', kind: 'boolean' },
+  passwordMinimumLength: { column: 'password_minimum_length', kind: 'integer' },
+  passwordType: { column: 'password_type', kind: 'text' },
+  firewallEnabled: { column: 'firewall_enabled', kind: 'boolean' },
 } as const satisfies Record<string, { column: HardwareColumn; kind: 'text' | 'boolean' | 'integer' }>;
 
 export type HardwareFieldName = keyof typeof HARDWARE_COLUMNS;

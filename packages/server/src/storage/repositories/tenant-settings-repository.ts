@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { TenantSettings } from '../../domain/tenants/tenant.js';
+import { identitySettingsFrom, type TenantSettings } from '../../domain/tenants/tenant.js';
 import type { CertificateAuthorityRecord, CertificateAuthorityStore, TenantSettingsStore } from '../../domain/tenants/tenant-stores.js';
 import type { RegionDatabase } from '../database.js';
 
@@ -23,6 +23,7 @@ export class TenantSettingsRepository implements TenantSettingsStore {
         support_contact: s.supportContact,
         checkin_interval_seconds: s.checkInIntervalSeconds,
         no_policy_compliance_state: s.noPolicyComplianceState,
+        identity_settings: JSON.stringify(s.identity),
         created_at: s.createdAt,
         updated_at: s.createdAt,
       })
@@ -40,6 +41,7 @@ export class TenantSettingsRepository implements TenantSettingsStore {
         supportContact: row.support_contact,
         checkInIntervalSeconds: row.checkin_interval_seconds,
         noPolicyComplianceState: row.no_policy_compliance_state === 'noncompliant' ? 'noncompliant' : 'compliant',
+        identity: identitySettingsFrom(row.identity_settings),
         createdAt: row.created_at,
       }
     );
@@ -49,6 +51,14 @@ export class TenantSettingsRepository implements TenantSettingsStore {
     await this.db
       .updateTable('tenant_settings')
       .set({ no_policy_compliance_state: state, updated_at: at })
+      .where('tenant_id', '=', this.tenantId)
+      .execute();
+  }
+
+  async setIdentitySettings(settings: TenantSettings['identity'], at: number): Promise<void> {
+    await this.db
+      .updateTable('tenant_settings')
+      .set({ identity_settings: JSON.stringify(settings), updated_at: at })
       .where('tenant_id', '=', this.tenantId)
       .execute();
   }

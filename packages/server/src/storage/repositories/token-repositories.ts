@@ -32,6 +32,8 @@ function toApiToken(r: ApiTokenTable): ApiTokenRecord {
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
+    scopeTags: r.scope_tags === null ? null : (JSON.parse(r.scope_tags) as string[]),
+    createdBy: r.created_by,
   };
 }
 
@@ -54,6 +56,8 @@ export class ApiTokenRepository implements ApiTokenStore {
         expires_at: t.expiresAt,
         revoked_at: t.revokedAt,
         last_used_at: t.lastUsedAt,
+        scope_tags: t.scopeTags === null ? null : JSON.stringify(t.scopeTags),
+        created_by: t.createdBy,
       })
       .execute();
   }
@@ -76,6 +80,31 @@ export class ApiTokenRepository implements ApiTokenStore {
   revoke(id: string, at: number): Promise<boolean> {
     return revokeToken(this.db, 'api_tokens', this.tenantId, id, at);
   }
+
+  async get(id: string): Promise<ApiTokenRecord | undefined> {
+    const row = await this.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && toApiToken(row);
+  }
+
+  async touch(id: string, at: number): Promise<void> {
+    await this.db.updateTable('api_tokens').set({ last_used_at: at }).where('tenant_id', '=', this.tenantId).where('id', '=', id).execute();
+  }
+
+  async revokeCreatedBy(createdBy: string, at: number): Promise<number> {
+    const r = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('tenant_id', '=', this.tenantId)
+      .where('created_by', '=', createdBy)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
 }
 
 function toEnrollmentToken(r: EnrollmentTokenTable): EnrollmentTokenRecord {
@@ -92,6 +121,7 @@ function toEnrollmentToken(r: EnrollmentTokenTable): EnrollmentTokenRecord {
     expiresAt: r.expires_at,
     createdAt: r.created_at,
     revokedAt: r.revoked_at,
+    scopeTags: r.scope_tags === null ? [] : (JSON.parse(r.scope_tags) as string[]),
   };
 }
 
@@ -118,6 +148,7 @@ export class EnrollmentTokenRepository implements EnrollmentTokenStore {
         expires_at: t.expiresAt,
         created_at: t.createdAt,
         revoked_at: t.revokedAt,
+        scope_tags: t.scopeTags?.length ? JSON.stringify(t.scopeTags) : null,
       })
       .execute();
   }

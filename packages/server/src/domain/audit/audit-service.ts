@@ -1,0 +1,49 @@
+/**
+ * Reading and verifying a tenant's audit log. Listing needs `audit.read`; verification walks the
+ * whole chain in batches (bounded memory) and names the first broken event.
+ */
+import { authorize, type Actor } from '../access/authorize.js';
+import type { Clock } from '../clock.js';
+import { DomainError } from '../domain-error.js';
+import type { TenantService } from '../tenants/tenant-service.js';
+import { AuditChainVerifier, type ChainVerdict, type ChainedAuditEvent } from './audit-chain.js';
+import type { AuditFilter } from './audit-log.js';
+
+export const MAX_AUDIT_PAGE = 500;
+
+export interface AuditPage {
+  items: ChainedAuditEvent[];
+  nextCursor: string | null;
+}
+
+export class AuditService {
+  constructor(
+    private readonly tenants: TenantService,
+    readonly clock: Clock,
+  ) {}
+
+  async list(actor: Actor, tenantId: string, filter: AuditFilter, page: { limit?: number; cursor?: string }): Promise<AuditPage> {
+    authorize(actor, 'audit.read', { tenantId });
+    const limit = Math.min(Math.max(page.limit ?? 100, 1), MAX_AUDIT_PAGE);
+    let beforeSequence: number | undefined;
+    if (page.cursor !== undefined) {
+      beforeSequence = Number(page.cursor);
+      if (!Number.isSafeInteger(beforeSequence) || beforeSequence < 1) {
+        throw new DomainError('invalid-cursor', 'The cursor does not belong to this list; start again without a cursor.');
+      }
+    }
+    const data = await this.tenants.data(tenantId);
+    const rows = await data.audit.list(filter, { limit: limit + 1, ...(beforeSequence === undefined ? {} : { beforeSequence }) });
+    const items = rows.slice(0, limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? String(last.sequence) : null };
+  }
+
+  async verify(actor: Actor, tenantId: string): Promise<ChainVerdict> {
+    authorize(actor, 'audit.read', { tenantId });
+    const data = await this.tenants.data(tenantId);
+    const verifier = new AuditChainVerifier();
+    for await (const event of data.audit.all()) if (verifier.push(event)) break;
+    return verifier.finish(await data.audit.head());
+  }
+}

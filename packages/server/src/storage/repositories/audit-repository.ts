@@ -1,0 +1,133 @@
+/**
+ * The tenant's append-only audit log (migration 0004). Appends lock the tenant's chain-head row
+ * (`SELECT … FOR UPDATE` on PostgreSQL; SQLite runs one writer at a time anyway), so concurrent
+ * writers from several processes still produce a gap-free, correctly linked chain. Nothing in the
+ * application updates or deletes an event.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { AuditFilter, AuditStore } from '../../domain/audit/audit-log.js';
+import {
+  chainAuditEvent,
+  type AuditActor,
+  type AuditEventBody,
+  type AuditTarget,
+  type ChainedAuditEvent,
+} from '../../domain/audit/audit-chain.js';
+import type { AuditEventTable, RegionDatabase } from '../database.js';
+import { isPostgres } from '../dialects/postgres.js';
+
+function toEvent(r: AuditEventTable): ChainedAuditEvent {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    sequence: r.sequence,
+    occurredAt: r.occurred_at,
+    actor: { type: r.actor_type as AuditActor['type'], id: r.actor_id, name: r.actor_name, ip: r.actor_ip },
+    activity: r.activity,
+    category: r.category,
+    operation: r.operation as AuditEventBody['operation'],
+    result: r.result === 'failure' ? 'failure' : 'success',
+    targets: JSON.parse(r.targets) as AuditTarget[],
+    correlationId: r.correlation_id,
+    previousHash: r.previous_hash,
+    hash: r.hash,
+  };
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export class AuditRepository implements AuditStore {
+  constructor(
+    private readonly db: Kysely<RegionDatabase>,
+    private readonly tenantId: string,
+  ) {}
+
+  append(event: Omit<AuditEventBody, 'sequence' | 'tenantId'>): Promise<ChainedAuditEvent> {
+    const work = async (trx: Kysely<RegionDatabase>): Promise<ChainedAuditEvent> => {
+      await trx
+        .insertInto('audit_chain_heads')
+        .values({ tenant_id: this.tenantId, sequence: 0, hash: '' })
+        .onConflict((oc) => oc.column('tenant_id').doNothing())
+        .execute();
+      let headQuery = trx.selectFrom('audit_chain_heads').select(['sequence', 'hash']).where('tenant_id', '=', this.tenantId);
+      if (isPostgres(trx as Kysely<unknown>)) headQuery = headQuery.forUpdate();
+      const head = await headQuery.executeTakeFirstOrThrow();
+      const chained = chainAuditEvent(head.sequence === 0 ? undefined : head, { ...event, tenantId: this.tenantId });
+      await trx
+        .insertInto('audit_events')
+        .values({
+          tenant_id: this.tenantId,
+          sequence: chained.sequence,
+          id: chained.id,
+          occurred_at: chained.occurredAt,
+          actor_type: chained.actor.type,
+          actor_id: chained.actor.id,
+          actor_name: chained.actor.name,
+          actor_ip: chained.actor.ip,
+          activity: chained.activity,
+          category: chained.category,
+          operation: chained.operation,
+          result: chained.result,
+          targets: JSON.stringify(chained.targets),
+          correlation_id: chained.correlationId,
+          previous_hash: chained.previousHash,
+          hash: chained.hash,
+        })
+        .execute();
+      await trx
+        .updateTable('audit_chain_heads')
+        .set({ sequence: chained.sequence, hash: chained.hash })
+        .where('tenant_id', '=', this.tenantId)
+        .execute();
+      return chained;
+    };
+    return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);
+  }
+
+  async list(filter: AuditFilter, page: { limit: number; beforeSequence?: number }): Promise<ChainedAuditEvent[]> {
+    let q = this.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', this.tenantId);
+    if (page.beforeSequence !== undefined) q = q.where('sequence', '<', page.beforeSequence);
+    if (filter.from !== undefined) q = q.where('occurred_at', '>=', filter.from);
+    if (filter.to !== undefined) q = q.where('occurred_at', '<', filter.to);
+    if (filter.category !== undefined) q = q.where('category', '=', filter.category);
+    if (filter.activity !== undefined) q = q.where('activity', '=', filter.activity);
+    if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
+    if (filter.result !== undefined) q = q.where('result', '=', filter.result);
+    if (filter.targetId !== undefined) {
+      // Targets are JSON text written by this repository, so an id appears as `"id":"<id>"`.
+      const pattern = `%${escapeLike(`"id":${JSON.stringify(filter.targetId)}`)}%`;
+      q = q.where(sql<boolean>`targets like ${pattern} escape '\\'`);
+    }
+    const rows = await q.orderBy('sequence', 'desc').limit(page.limit).execute();
+    return rows.map(toEvent);
+  }
+
+  async head(): Promise<{ sequence: number; hash: string } | undefined> {
+    const row = await this.db
+      .selectFrom('audit_chain_heads')
+      .select(['sequence', 'hash'])
+      .where('tenant_id', '=', this.tenantId)
+      .executeTakeFirst();
+    return row && row.sequence > 0 ? row : undefined;
+  }
+
+  async *all(batchSize = 1000): AsyncIterable<ChainedAuditEvent> {
+    let after = 0;
+    for (;;) {
+      const rows = await this.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('tenant_id', '=', this.tenantId)
+        .where('sequence', '>', after)
+        .orderBy('sequence')
+        .limit(batchSize)
+        .execute();
+      for (const row of rows) yield toEvent(row);
+      const last = rows.at(-1);
+      if (!last || rows.length < batchSize) return;
+      after = last.sequence;
+    }
+  }
+}

@@ -1,0 +1,12 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { collectionStatementText, describeCollection } from './transparency.js';
+
+test('the consent text names the security state the platform reports, from the catalog', () => {
+  const linux = collectionStatementText('Acme', describeCollection('corporate', 'linux', false));
+  for (const label of ['Password required', 'Minimum password length', 'Password type', 'Firewall'])
+    assert.match(linux, new RegExp(`- ${label}: `));
+  const ios = describeCollection('personal', 'ios', false).collected.map((f) => f.name);
+  assert.ok(ios.includes('passwordRequired'));
+  assert.ok(!ios.includes('firewallEnabled'), 'phones report no firewall');
+});
