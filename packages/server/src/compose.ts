@@ -39,6 +39,7 @@ import { OidcSecretBox } from './domain/identity/oidc-secret-box.js';
 import { OidcSignInService } from './domain/identity/oidc-sign-in-service.js';
 import { ScimService } from './domain/identity/scim-service.js';
 import { ScimTokenService } from './domain/identity/scim-token-service.js';
+import { PortalSettingsService } from './domain/tenants/portal-settings-service.js';
 import { SelfService } from './domain/portal/self-service.js';
 import { EnrollmentService } from './domain/enrollment/enrollment-service.js';
 import { TenantService } from './domain/tenants/tenant-service.js';
@@ -167,6 +168,7 @@ export async function openRuntime(
     identitySettings: new IdentitySettingsService(tenants, clock),
     audit: new AuditService(tenants, clock),
     selfService: new SelfService(tenants, commands, enrollment),
+    portalSettings: new PortalSettingsService(tenants, clock),
     wakeups,
     deviceAuth,
     checkReady: async () => {

@@ -13,3 +13,4 @@ export * from './audit-schemas.js';
 export * from './federation-schemas.js';
 export * from './identity-schemas.js';
 export * from './sign-in-schemas.js';
+export * from './tenant-schemas.js';

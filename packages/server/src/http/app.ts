@@ -9,6 +9,7 @@ import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { problemDetails } from './plugins/problem-details.js';
 import { installAdminAuthentication } from './plugins/authenticate.js';
+import { installAuditGuard, type UnauditedWrite } from './plugins/audit-guard.js';
 import { publishRoutePermission } from './plugins/route-permission.js';
 import { operatorTenantAuthentication } from './plugins/operator-authentication.js';
 import { auditRoutes } from './routes/audit-routes.js';
@@ -47,6 +48,8 @@ export interface AppOptions {
   webDir?: string;
   /** How often the push channel pings each device to drop dead sockets. */
   pushHeartbeatSeconds?: number;
+  /** Told of a successful admin write that left no audit event (default: logged as an error). */
+  onUnauditedWrite?: (write: UnauditedWrite) => void;
 }
 
 export const DEFAULT_BODY_LIMIT = 8 * 1024 * 1024;
@@ -61,6 +64,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   // The API speaks JSON only; anything else is a clear 415, not a string fed to the schema.
   app.removeContentTypeParser('text/plain');
+  // Before any route: every state-changing route registered after this is guarded.
+  installAuditGuard(
+    app,
+    options.onUnauditedWrite ?? ((write) => app.log.error({ write }, 'an admin write succeeded without an audit event')),
+  );
   await app.register(problemDetails);
   await app.register(cookie);
   await app.register(swagger, {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { fixedClock } from '../domain/clock.js';
 import { BACKENDS, type TestBackend } from '../test-support/backends.js';
-import { seedTenant, startHarness, SYSTEM, type Harness } from '../test-support/harness.js';
+import { assertAllAudited, seedTenant, startHarness, SYSTEM, type Harness } from '../test-support/harness.js';
 import { startOpenIdProvider, type TestAccount, type TestOpenIdProvider } from '../test-support/openid-provider.js';
 
 const CLIENT_ID = 'custos-test';
@@ -138,10 +138,12 @@ for (const { name, create } of BACKENDS) {
       t = await seedTenant(h, 'GB');
     });
     after(async () => {
+      const unaudited = h?.unaudited ?? [];
       await h?.close();
       await backend?.dispose();
       await idp?.close();
       await foreign?.close();
+      assertAllAudited(unaudited);
     });
 
     test('without an identity provider, SSO is refused clearly and nothing is stored', async () => {

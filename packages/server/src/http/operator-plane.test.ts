@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { fixedClock } from '../domain/clock.js';
 import { totpCodeAt } from '../domain/identity/totp.js';
 import { BACKENDS, type TestBackend } from '../test-support/backends.js';
-import { seedTenant, startHarness, SYSTEM, type Harness } from '../test-support/harness.js';
+import { assertAllAudited, seedTenant, startHarness, SYSTEM, type Harness } from '../test-support/harness.js';
 import { TestDevice } from '../test-support/test-device.js';
 
 const START = Date.parse('2030-03-01T09:00:00Z');
@@ -31,8 +31,10 @@ for (const { name, create } of BACKENDS) {
       deviceId = (await TestDevice.enroll(h.app, gb.enrollmentToken)).id;
     });
     after(async () => {
+      const unaudited = h.unaudited;
       await h.close();
       await backend.dispose();
+      assertAllAudited(unaudited);
     });
 
     const login = (email: string, password: string, totpCode: string) =>

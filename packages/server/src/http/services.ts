@@ -22,6 +22,7 @@ import type { IdentityProviderService } from '../domain/identity/oidc-configurat
 import type { OidcSignInService } from '../domain/identity/oidc-sign-in-service.js';
 import type { ScimService } from '../domain/identity/scim-service.js';
 import type { ScimTokenService } from '../domain/identity/scim-token-service.js';
+import type { PortalSettingsService } from '../domain/tenants/portal-settings-service.js';
 import type { SelfService } from '../domain/portal/self-service.js';
 import type { EnrollmentService } from '../domain/enrollment/enrollment-service.js';
 import type { TenantService } from '../domain/tenants/tenant-service.js';
@@ -53,6 +54,7 @@ export interface AppServices {
   identitySettings: IdentitySettingsService;
   audit: AuditService;
   selfService: SelfService;
+  portalSettings: PortalSettingsService;
   /** Roles, role assignments and the caller's permissions (RBAC administration). */
   roles: RoleService;
   /** The operator plane: operator accounts, lockbox requests, the access review. */

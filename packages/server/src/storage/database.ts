@@ -104,6 +104,8 @@ export interface TenantSettingsTable {
   no_policy_compliance_state: string;
   /** JSON: MFA requirement, session timeouts, password policy (migration 0004; NULL = defaults). */
   identity_settings: string | null;
+  /** JSON: the portals' display name and accent colour (migration 0011; NULL = defaults). */
+  branding: string | null;
 }
 
 export interface TenantCaTable {

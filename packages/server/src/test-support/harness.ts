@@ -5,6 +5,7 @@ import type { Actor } from '../domain/access/authorize.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { defaultCountryRegions } from '../domain/tenants/region-map.js';
 import { buildApp } from '../http/app.js';
+import type { UnauditedWrite } from '../http/plugins/audit-guard.js';
 import { TEST_REGIONS, type TestBackend } from './backends.js';
 
 export const SYSTEM: Actor = { type: 'system', id: 'cli', name: 'test' };
@@ -12,6 +13,8 @@ export const SYSTEM: Actor = { type: 'system', id: 'cli', name: 'test' };
 export interface Harness {
   runtime: Runtime;
   app: FastifyInstance;
+  /** Successful admin writes that left no audit event; harnessPerSuite fails the suite if any. */
+  unaudited: UnauditedWrite[];
   close(): Promise<void>;
 }
 
@@ -20,10 +23,12 @@ export async function startHarness(backend: TestBackend, clock: Clock = systemCl
     { storage: backend.config, regions: TEST_REGIONS, regionMap: { countries: defaultCountryRegions(), fallback: 'us' } },
     clock,
   );
-  const app = await buildApp({ services: runtime.services, bodyLimit });
+  const unaudited: UnauditedWrite[] = [];
+  const app = await buildApp({ services: runtime.services, bodyLimit, onUnauditedWrite: (write) => unaudited.push(write) });
   return {
     runtime,
     app,
+    unaudited,
     close: async () => {
       await app.close();
       await runtime.close();
@@ -45,6 +50,16 @@ export async function seedTenant(
 }
 
 /**
+ * Every admin write leaves an audit event (http/plugins/audit-guard.ts): each write any test makes
+ * proves it. Suites call this after their last test (harnessPerSuite does).
+ */
+export function assertAllAudited(unaudited: readonly UnauditedWrite[]): void {
+  if (unaudited.length === 0) return;
+  const routes = [...new Set(unaudited.map((w) => `${w.method} ${w.route} → ${w.statusCode}`))];
+  throw new Error(`Admin writes succeeded without an audit event:\n  ${routes.join('\n  ')}`);
+}
+
+/**
  * Gives the enclosing suite a harness on a fresh backend: started before its first test, closed and
  * the backend removed after its last. `use` hands both to the suite's own variables; hooks the
  * suite registers afterwards run once the harness is up.
@@ -61,7 +76,9 @@ export function harnessPerSuite(
     use(started);
   });
   after(async () => {
+    const unaudited = started?.h.unaudited ?? [];
     await started?.h.close();
     await started?.backend.dispose();
+    assertAllAudited(unaudited);
   });
 }

@@ -100,7 +100,19 @@ export class CommandService {
       const now = this.clock.now();
       if (COALESCED.has(action)) {
         const existing = (await trx.commands.findPending([deviceId], action, now)).get(deviceId);
-        if (existing) return existing;
+        if (existing) {
+          // Nothing new is queued, but the admin asked: the request is on record too.
+          await recordAudit(trx, actor, this.clock, {
+            activity: `Device action: ${action}`,
+            category: 'Device',
+            operation: 'action',
+            targets: [
+              { type: 'device', id: deviceId },
+              { type: 'command', id: existing.id, modifiedProperties: [{ name: 'coalesced', oldValue: null, newValue: true }] },
+            ],
+          });
+          return existing;
+        }
       }
       const record = this.newCommand(actor, deviceId, action, payload, now, request.expiresInHours);
       await trx.commands.insert([record]);

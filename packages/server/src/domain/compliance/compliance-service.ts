@@ -252,6 +252,12 @@ export class ComplianceService {
     const data = await this.tenants.data(tenantId);
     const ids = await data.devices.listIds({}, ALL);
     await this.reevaluate(data, ids);
+    await recordAudit(data, actor, this.clock, {
+      activity: 'Re-evaluate compliance',
+      category: AUDIT_CATEGORY,
+      operation: 'action',
+      targets: [{ type: 'tenant', id: tenantId, modifiedProperties: [{ name: 'evaluatedDevices', oldValue: null, newValue: ids.length }] }],
+    });
     return ids.length;
   }
 

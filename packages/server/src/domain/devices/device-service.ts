@@ -39,17 +39,16 @@ export class DeviceService {
     const device = await data.devices.get(id);
     if (!device) throw new DomainError('not-found', `No device has the id ${id}.`);
     requireDeviceInScope(actor, 'devices.retire', tenantId, device);
-    if (device.status === 'active') {
-      await data.transaction(async (trx) => {
-        await trx.devices.retire(id, this.clock.now());
-        await recordAudit(trx, actor, this.clock, {
-          activity: 'Retire device',
-          category: 'Device',
-          operation: 'update',
-          targets: [{ type: 'device', id, modifiedProperties: [{ name: 'status', oldValue: 'active', newValue: 'retired' }] }],
-        });
+    await data.transaction(async (trx) => {
+      // Retiring a retired device changes nothing, and is on record all the same.
+      const changed = device.status === 'active' && (await trx.devices.retire(id, this.clock.now()));
+      await recordAudit(trx, actor, this.clock, {
+        activity: 'Retire device',
+        category: 'Device',
+        operation: 'update',
+        targets: [{ type: 'device', id, modifiedProperties: changed ? [{ name: 'status', oldValue: 'active', newValue: 'retired' }] : [] }],
       });
-    }
+    });
     return (await data.devices.get(id)) ?? device;
   }
 

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS, type TestBackend } from '../../test-support/backends.js';
-import { startHarness, type Harness } from '../../test-support/harness.js';
+import { assertAllAudited, startHarness, type Harness } from '../../test-support/harness.js';
 import { JobLeaseRepository } from '../../storage/repositories/job-lease-repository.js';
 import { fixedClock } from '../clock.js';
 import type { Job, JobContext, JobLogger } from './job.js';
@@ -31,8 +31,10 @@ for (const { name, create } of BACKENDS) {
       leases = new JobLeaseRepository(h.runtime.storage.directory);
     });
     after(async () => {
+      const unaudited = h.unaudited;
       await h.close();
       await backend.dispose();
+      assertAllAudited(unaudited);
     });
 
     test('of several schedulers asking at once, exactly one runs a job per period; the next period runs it again', async () => {

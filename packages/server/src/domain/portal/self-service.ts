@@ -29,6 +29,7 @@ export interface PortalInfo {
   tenantName: string;
   supportContact: string | null;
   privacyStatement: { version: string; text: string | null; url: string | null };
+  branding: { displayName: string | null; accentColor: string | null };
 }
 
 /** Compliant devices, and devices still in their grace period, may reach company resources. */
@@ -55,7 +56,12 @@ export class SelfService {
   async info(actor: Actor): Promise<PortalInfo> {
     const user = asUser(actor);
     const s = await this.tenants.settings(user.tenantId);
-    return { tenantName: s.name, supportContact: s.supportContact, privacyStatement: s.privacyStatement };
+    return {
+      tenantName: s.branding.displayName ?? s.name,
+      supportContact: s.supportContact,
+      privacyStatement: s.privacyStatement,
+      branding: s.branding,
+    };
   }
 
   async myDevices(actor: Actor): Promise<MyDevice[]> {

@@ -6,7 +6,7 @@ import { DomainError } from '../domain-error.js';
 import type { TenantData } from '../tenant-data.js';
 import { createCertificateAuthority } from '../enrollment/certificate-authority.js';
 import { isCountryCode, regionForCountry, type RegionMap } from './region-map.js';
-import { DEFAULT_IDENTITY_SETTINGS, type Tenant, type TenantSettings } from './tenant.js';
+import { DEFAULT_BRANDING, DEFAULT_IDENTITY_SETTINGS, type Tenant, type TenantSettings } from './tenant.js';
 import type { TenantDirectory } from './tenant-stores.js';
 
 export interface CreateTenantInput {
@@ -63,6 +63,7 @@ export class TenantService {
       checkInIntervalSeconds: DEFAULT_CHECKIN_INTERVAL_SECONDS,
       noPolicyComplianceState: 'compliant',
       identity: { ...DEFAULT_IDENTITY_SETTINGS },
+      branding: { ...DEFAULT_BRANDING },
       createdAt: now,
     };
     const ca = await createCertificateAuthority(tenant.id, name, now);

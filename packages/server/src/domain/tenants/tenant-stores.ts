@@ -19,6 +19,7 @@ export interface TenantSettingsStore {
   get(): Promise<TenantSettings | undefined>;
   setNoPolicyComplianceState(state: TenantSettings['noPolicyComplianceState'], at: number): Promise<void>;
   setIdentitySettings(settings: TenantSettings['identity'], at: number): Promise<void>;
+  setPortalSettings(settings: Pick<TenantSettings, 'privacyStatement' | 'supportContact' | 'branding'>, at: number): Promise<void>;
 }
 
 export interface CertificateAuthorityRecord {

@@ -21,7 +21,22 @@ export interface TenantSettings {
   /** The compliance state of a device no compliance policy applies to (SPEC §6). */
   noPolicyComplianceState: 'compliant' | 'noncompliant';
   identity: IdentitySettings;
+  branding: Branding;
   createdAt: number;
+}
+
+/** How the portals present the organization. */
+export interface Branding {
+  /** Shown in the portals' header instead of the tenant name. */
+  displayName: string | null;
+  /** `#rrggbb`; the portals' accent colour. */
+  accentColor: string | null;
+}
+
+export const DEFAULT_BRANDING: Branding = { displayName: null, accentColor: null };
+
+export function brandingFrom(json: string | null): Branding {
+  return json === null ? { ...DEFAULT_BRANDING } : { ...DEFAULT_BRANDING, ...(JSON.parse(json) as Partial<Branding>) };
 }
 
 /** How people sign in to this tenant (SPEC §5); every field has a safe default. */

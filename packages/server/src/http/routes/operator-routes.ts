@@ -67,6 +67,10 @@ export const operatorRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }
         body: OperatorLoginSchema,
         response: { 200: OperatorSessionSchema, ...errors },
       },
+      config: {
+        auditExempt:
+          'an operator sign-in touches no tenant; what an operator then does inside a tenant is audited there, and operator sessions are listed by custos access-review',
+      },
     },
     async (request, reply) => {
       const { cookie, csrfToken, session, operator } = await services.operators.signIn(

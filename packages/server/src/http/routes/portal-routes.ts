@@ -5,7 +5,15 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { DEVICE_NAME_PATTERN, DeviceIdParams, ProblemSchema } from '@custos/shared';
+import {
+  DEVICE_NAME_PATTERN,
+  DeviceIdParams,
+  ProblemSchema,
+  TenantSettingsSchema,
+  TenantSettingsUpdateSchema,
+  BrandingSchema,
+} from '@custos/shared';
+import type { Tenant, TenantSettings } from '../../domain/tenants/tenant.js';
 import { authorize, scopeFilter } from '../../domain/access/authorize.js';
 import { actorTenant } from '../plugins/authenticate.js';
 import type { AppServices } from '../services.js';
@@ -49,6 +57,18 @@ const VisibilitySchema = Type.Object({
 
 export const SUMMARY_DAYS = 14;
 
+function toTenantSettingsDto({ tenant, settings }: { tenant: Tenant; settings: TenantSettings }) {
+  return {
+    tenantId: tenant.id,
+    name: settings.name,
+    country: settings.country,
+    region: tenant.region,
+    privacyStatement: settings.privacyStatement,
+    supportContact: settings.supportContact,
+    branding: settings.branding,
+  };
+}
+
 export const portalRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = async (app, { services }) => {
   app.get(
     '/api/v1/devices/summary',
@@ -69,6 +89,33 @@ export const portalRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
   );
 
   app.get(
+    '/api/v1/tenant/settings',
+    {
+      schema: {
+        tags: ['tenant'],
+        summary: "The organization's settings: privacy statement, support contact, branding",
+        response: { 200: TenantSettingsSchema, ...errors },
+      },
+      config: { permission: 'tenant.read' },
+    },
+    async (request) => toTenantSettingsDto(await services.portalSettings.get(request.actor, actorTenant(request))),
+  );
+
+  app.put(
+    '/api/v1/tenant/settings',
+    {
+      schema: {
+        tags: ['tenant'],
+        summary: 'Change the privacy statement (its version goes up), the support contact or the branding; absent fields stay',
+        body: TenantSettingsUpdateSchema,
+        response: { 200: TenantSettingsSchema, ...errors },
+      },
+      config: { permission: 'tenant.write' },
+    },
+    async (request) => toTenantSettingsDto(await services.portalSettings.update(request.actor, actorTenant(request), request.body)),
+  );
+
+  app.get(
     '/api/v1/portal/info',
     {
       schema: {
@@ -79,6 +126,7 @@ export const portalRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
             tenantName: Type.String(),
             supportContact: Nullable(Type.String()),
             privacyStatement: Type.Object({ version: Type.String(), text: Nullable(Type.String()), url: Nullable(Type.String()) }),
+            branding: BrandingSchema,
           }),
           ...errors,
         },

@@ -718,4 +718,10 @@ export const regionMigrations: Record<string, Migration> = {
       }
     },
   },
+  '0011-tenant-branding': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // JSON: the portals' display name and accent colour (NULL = Custos defaults).
+      await db.schema.alterTable('tenant_settings').addColumn('branding', 'text').execute();
+    },
+  },
 };

@@ -6,6 +6,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { AuditFilter, AuditStore } from '../../domain/audit/audit-log.js';
+import { noteAuditAppended } from '../../domain/audit/audit-scope.js';
 import {
   chainAuditEvent,
   type AuditActor,
@@ -81,6 +82,7 @@ export class AuditRepository implements AuditStore {
         .set({ sequence: chained.sequence, hash: chained.hash })
         .where('tenant_id', '=', this.tenantId)
         .execute();
+      noteAuditAppended();
       return chained;
     };
     return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { identitySettingsFrom, type TenantSettings } from '../../domain/tenants/tenant.js';
+import { brandingFrom, identitySettingsFrom, type TenantSettings } from '../../domain/tenants/tenant.js';
 import type { CertificateAuthorityRecord, CertificateAuthorityStore, TenantSettingsStore } from '../../domain/tenants/tenant-stores.js';
 import type { RegionDatabase } from '../database.js';
 
@@ -24,6 +24,7 @@ export class TenantSettingsRepository implements TenantSettingsStore {
         checkin_interval_seconds: s.checkInIntervalSeconds,
         no_policy_compliance_state: s.noPolicyComplianceState,
         identity_settings: JSON.stringify(s.identity),
+        branding: JSON.stringify(s.branding),
         created_at: s.createdAt,
         updated_at: s.createdAt,
       })
@@ -42,6 +43,7 @@ export class TenantSettingsRepository implements TenantSettingsStore {
         checkInIntervalSeconds: row.checkin_interval_seconds,
         noPolicyComplianceState: row.no_policy_compliance_state === 'noncompliant' ? 'noncompliant' : 'compliant',
         identity: identitySettingsFrom(row.identity_settings),
+        branding: brandingFrom(row.branding),
         createdAt: row.created_at,
       }
     );
@@ -51,6 +53,21 @@ export class TenantSettingsRepository implements TenantSettingsStore {
     await this.db
       .updateTable('tenant_settings')
       .set({ no_policy_compliance_state: state, updated_at: at })
+      .where('tenant_id', '=', this.tenantId)
+      .execute();
+  }
+
+  async setPortalSettings(s: Pick<TenantSettings, 'privacyStatement' | 'supportContact' | 'branding'>, at: number): Promise<void> {
+    await this.db
+      .updateTable('tenant_settings')
+      .set({
+        privacy_statement_version: s.privacyStatement.version,
+        privacy_statement_text: s.privacyStatement.text,
+        privacy_statement_url: s.privacyStatement.url,
+        support_contact: s.supportContact,
+        branding: JSON.stringify(s.branding),
+        updated_at: at,
+      })
       .where('tenant_id', '=', this.tenantId)
       .execute();
   }
