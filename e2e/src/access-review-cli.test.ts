@@ -4,10 +4,10 @@
  * its role, `--revoke` revokes it, `--record` writes the review into the tenant's audit log, and bad
  * usage exits 2.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, type TestBackend } from '@custos/server/test-support/backends';
-import { CUSTOS_BIN, runCommand, runJson, storageEnv } from './support/processes.js';
+import { BACKENDS } from '@custos/server/test-support/backends';
+import { CUSTOS_BIN, runCommand, runJson, backendEnvPerSuite } from './support/processes.js';
 
 interface Principal {
   kind: string;
@@ -19,13 +19,8 @@ interface Principal {
 
 for (const { name, create } of BACKENDS) {
   describe(`custos operator and access-review commands on ${name}`, () => {
-    let backend: TestBackend;
     let env: NodeJS.ProcessEnv;
-    before(async () => {
-      backend = await create();
-      env = storageEnv(backend.config);
-    });
-    after(async () => backend.dispose());
+    backendEnvPerSuite(create, (started) => ({ env } = started));
 
     test('operator create prints its secrets once; access-review lists, revokes and records', async () => {
       const operator = await runJson<{

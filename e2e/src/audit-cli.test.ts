@@ -2,21 +2,17 @@
  * `custos user create`, `tenant create --admin-email` and `custos audit verify` as an operator runs
  * them: the contract exit codes, and a tampered row named by the verifier on both dialects.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS, type TestBackend } from '@custos/server/test-support/backends';
 import { withRegionStore } from '@custos/server/test-support/inspect';
-import { CUSTOS_BIN, runCommand, runJson, storageEnv } from './support/processes.js';
+import { CUSTOS_BIN, runCommand, runJson, backendEnvPerSuite } from './support/processes.js';
 
 for (const { name, create } of BACKENDS) {
   describe(`custos user and audit commands on ${name}`, () => {
     let backend: TestBackend;
     let env: NodeJS.ProcessEnv;
-    before(async () => {
-      backend = await create();
-      env = storageEnv(backend.config);
-    });
-    after(async () => backend.dispose());
+    backendEnvPerSuite(create, (started) => ({ backend, env } = started));
 
     test('tenant create makes the first admin; user create; audit verify passes, then names a tampered event', async () => {
       const tenant = await runJson<{ tenantId: string; region: string; adminUserName: string; adminInitialPassword: string }>(

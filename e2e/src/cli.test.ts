@@ -1,8 +1,8 @@
 /** The `custos` command line as a user runs it: --help everywhere, --json shapes, clear refusals. */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, type TestBackend } from '@custos/server/test-support/backends';
-import { AGENT_BIN, CUSTOS_BIN, runCommand, runJson, storageEnv } from './support/processes.js';
+import { BACKENDS } from '@custos/server/test-support/backends';
+import { AGENT_BIN, CUSTOS_BIN, runCommand, runJson, backendEnvPerSuite } from './support/processes.js';
 
 test('every command answers --help with exit 0', async () => {
   const commands = [
@@ -31,13 +31,8 @@ test('every command answers --help with exit 0', async () => {
 
 for (const { name, create } of BACKENDS) {
   describe(`custos CLI on ${name}`, () => {
-    let backend: TestBackend;
     let env: NodeJS.ProcessEnv;
-    before(async () => {
-      backend = await create();
-      env = storageEnv(backend.config);
-    });
-    after(async () => backend.dispose());
+    backendEnvPerSuite(create, (started) => ({ env } = started));
 
     test('tenant, token and enrollment-token commands print the contract JSON', async () => {
       const tenant = await runJson<{ tenantId: string; region: string }>(

@@ -3,10 +3,10 @@
  * JSON; the same period again finds nothing due (the leases the server's scheduler uses); bad usage
  * is refused with exit 2.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BACKENDS, type TestBackend } from '@custos/server/test-support/backends';
-import { CUSTOS_BIN, runCommand, runJson, storageEnv } from './support/processes.js';
+import { BACKENDS } from '@custos/server/test-support/backends';
+import { CUSTOS_BIN, runCommand, runJson, backendEnvPerSuite } from './support/processes.js';
 
 interface JobsRun {
   items: { job: string; status: string; summary?: Record<string, number>; error?: string }[];
@@ -21,13 +21,8 @@ test('custos jobs run --help', async () => {
 
 for (const { name, create } of BACKENDS) {
   describe(`custos jobs run on ${name}`, () => {
-    let backend: TestBackend;
     let env: NodeJS.ProcessEnv;
-    before(async () => {
-      backend = await create();
-      env = storageEnv(backend.config);
-    });
-    after(async () => backend.dispose());
+    backendEnvPerSuite(create, (started) => ({ env } = started));
 
     test('runs every due job once per period and reports each as JSON', async () => {
       await runJson(CUSTOS_BIN, ['tenant', 'create', '--name', 'Cron Ltd', '--country', 'GB'], env);

@@ -6,7 +6,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { after, before } from 'node:test';
 import type { StorageConfig } from '@custos/server';
+import type { TestBackend } from '@custos/server/test-support/backends';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -130,4 +132,21 @@ export function startAgent(args: string[], env: NodeJS.ProcessEnv): AgentProcess
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * Gives the enclosing suite a fresh storage backend and the environment that points the CLI and the
+ * server at it; the backend is removed after the suite's last test.
+ */
+export function backendEnvPerSuite(
+  create: () => Promise<TestBackend>,
+  use: (started: { backend: TestBackend; env: NodeJS.ProcessEnv }) => void,
+  extraEnv: NodeJS.ProcessEnv = {},
+): void {
+  let backend: TestBackend | undefined;
+  before(async () => {
+    backend = await create();
+    use({ backend, env: { ...storageEnv(backend.config), ...extraEnv } });
+  });
+  after(async () => backend?.dispose());
 }
