@@ -7,6 +7,8 @@
  *   Custos server ÷ requests/s of a bare Fastify hello-world under the same load. Goal ≥ 0.5.
  * - ingest: time to store N devices × M apps through CheckInService.checkIn ÷ the time the bare
  *   driver takes to write the same rows. Goal ≤ 2.0.
+ * - apple-mdm: requests/s of signed Apple MDM `Idle` polls with nothing queued ÷ a bare Fastify
+ *   server answering the same requests (bench/src/apple-poll.ts). Goal ≥ 0.3.
  *
  * The ratios are reported, not asserted. The run fails (exit 1) only when a measurement is
  * meaningless: more than 1% of the requests did not get a 200, or the stores did not end up
@@ -20,6 +22,7 @@ import { ChildServer } from './child-server.js';
 import { Cleanup } from './cleanup.js';
 import type { HelloReady } from './hello-server.js';
 import { buildWorkload, measureIngest, type IngestWorkload } from './ingest.js';
+import { measureApplePoll } from './apple-poll.js';
 
 const CHECKIN_GOAL = 0.5;
 const INGEST_GOAL = 2.0;
@@ -243,6 +246,16 @@ async function main(cleanup: Cleanup): Promise<number> {
     const create = BACKENDS[backend] as () => Promise<TestBackend>;
     rows.push(await measureCheckIn(backend, create, cleanup, problems, notes));
     rows.push(await measureIngestRow(backend, create, workload, cleanup, notes));
+    rows.push(
+      await measureApplePoll(
+        backend,
+        create,
+        { ...settings, devices: settings.checkInDevices, storage: { maxConnections: SERVE_POOL_SIZE } },
+        cleanup,
+        problems,
+        notes,
+      ),
+    );
   }
   printTable(rows);
   process.stdout.write(

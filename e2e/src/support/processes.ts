@@ -58,8 +58,12 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(env: NodeJS.ProcessEnv): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [CUSTOS_BIN, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `custos serve` on `port` (default: a free one the server picks). */
+export async function startServer(env: NodeJS.ProcessEnv, port = 0): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [CUSTOS_BIN, 'serve', '--port', String(port)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);

@@ -3,12 +3,20 @@
  * tests, so all of them run the same objects.
  */
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
 import type { CustosConfig } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AuditService } from './domain/audit/audit-service.js';
 import { CommandService } from './domain/commands/command-service.js';
+import { AppleIdentityVerifier } from './domain/apple-mdm/apple-identity.js';
+import { AppleMdmService } from './domain/apple-mdm/apple-mdm-service.js';
+import { ApnsProvider, ApplePushHook } from './domain/apple-mdm/apns-provider.js';
+import { AppleInventoryRefreshJob } from './domain/apple-mdm/apple-inventory-job.js';
+import { ScepService } from './domain/apple-mdm/scep-service.js';
+import { SecretBox } from './domain/secret-box.js';
 import { ComplianceService } from './domain/compliance/compliance-service.js';
 import { ComplianceReevaluationJob } from './domain/compliance/compliance-reevaluation-job.js';
 import { NoncomplianceActions } from './domain/compliance/noncompliance-actions.js';
@@ -53,6 +61,16 @@ import type { AppServices } from './http/services.js';
 import { InProcessWakeups } from './storage/in-process-wakeups.js';
 import { PostgresWakeups } from './storage/postgres-wakeups.js';
 import { Storage } from './storage/storage.js';
+import { KeyRotationService } from './domain/encryption/key-rotation-service.js';
+import { CsvReports } from './domain/export/csv-reports.js';
+import { ExportService } from './domain/export/export-service.js';
+import { DEFAULT_LIFECYCLE_DURATIONS } from './domain/lifecycle/lifecycle.js';
+import { LifecycleTickJob } from './domain/lifecycle/lifecycle-job.js';
+import { RetentionJob } from './domain/retention/retention-job.js';
+import { RetentionService } from './domain/retention/retention-service.js';
+import { LifecycleService } from './domain/lifecycle/lifecycle-service.js';
+import { PurgeReceiptSigner } from './domain/lifecycle/purge-receipt.js';
+import { LifecycleRepository } from './storage/repositories/lifecycle-repository.js';
 
 export interface Runtime {
   storage: Storage;
@@ -70,7 +88,9 @@ export interface Runtime {
 /** Opens the stores, migrates them to the latest schema, and builds the services on top. */
 export async function openRuntime(
   config: Pick<CustosConfig, 'storage' | 'regions' | 'regionMap'> &
-    Partial<Pick<CustosConfig, 'jobIntervalSeconds' | 'smtpUrl' | 'mailFrom' | 'publicUrl'>>,
+    Partial<
+      Pick<CustosConfig, 'jobIntervalSeconds' | 'smtpUrl' | 'mailFrom' | 'publicUrl' | 'lifecycle' | 'appleMdmTrustClientCert' | 'apnsUrl'>
+    >,
   clock: Clock = systemClock,
 ): Promise<Runtime> {
   const storage = Storage.open(config.storage, config.regions);
@@ -91,6 +111,9 @@ export async function openRuntime(
     await storage.close();
     throw error;
   }
+  // Apple MDM devices are woken through APNs by the process that publishes the wake-up.
+  const applePush = new ApplePushHook();
+  wakeups = applePush.wrap(wakeups);
   const tenants = new TenantService(storage, config.regionMap, clock);
   const deviceAuth = new DeviceAuthenticator(tenants, Buffer.from(await storage.readSecret('device-session'), 'base64url'), clock);
   const commands = new CommandService(tenants, deviceAuth, wakeups, clock);
@@ -106,6 +129,13 @@ export async function openRuntime(
   // One throttle for passwords and second factors: failures of either count towards the lockout.
   const loginThrottle = new LoginThrottle(clock);
   const publicUrl = config.publicUrl ?? 'http://127.0.0.1:8080';
+  const appleMdm = new AppleMdmService(
+    tenants,
+    compliance,
+    new SecretBox(Buffer.from(await storage.readSecret('apple-mdm-key'), 'base64url'), 'Apple MDM secret'),
+    publicUrl,
+    clock,
+  );
   const mailer = config.smtpUrl ? new SmtpMailer(config.smtpUrl, config.mailFrom ?? DEFAULT_MAIL_FROM) : undefined;
   const noncompliance = new NoncomplianceActions(tenants, commands, mailer, clock);
   const jobs = new JobRegistry();
@@ -141,6 +171,36 @@ export async function openRuntime(
   const lockbox = new LockboxService(tenants, clock);
   jobs.register(new LockboxExpiryJob(tenants, lockbox));
   const enrollment = new EnrollmentService(tenants, clock);
+  // Apple MDM devices receive configuration profiles as InstallProfile/RemoveProfile commands.
+  // `custos serve` always has an APNs URL (Apple's by default); a runtime without one sends no pushes.
+  if (config.apnsUrl) applePush.provider = new ApnsProvider(tenants, appleMdm, clock, { url: config.apnsUrl });
+  appleMdm.setPusher((tenantId, deviceIds) => applePush.push(tenantId, deviceIds));
+  jobs.register(new AppleInventoryRefreshJob(tenants, appleMdm));
+  appleMdm.setProfiles(profiles);
+  profiles.setAppleDelivery(appleMdm.deliverProfiles);
+  // Background exports' archives: beside the stores' data directory (or the system temp directory).
+  const exportRoot = config.storage.kind === 'sqlite' ? config.storage.dataDir : (config.storage.keyDir ?? tmpdir());
+  const exports = new ExportService(tenants, clock, join(exportRoot, 'exports'));
+  // The subscription lifecycle and the provable purge (domain/lifecycle/).
+  const lifecycle = new LifecycleService({
+    directory: new LifecycleRepository(storage.directory),
+    purger: storage,
+    tenants,
+    destroyTenantKey: async (tenantId) => {
+      await storage.tenantKeys.destroy(tenantId);
+      return !(await storage.tenantKeys.hasKeys(tenantId));
+    },
+    // Files outside the stores that hold tenant data: its export archives.
+    destroyTenantFiles: (tenantId) => rm(join(exportRoot, 'exports', tenantId), { recursive: true, force: true }),
+    signer: new PurgeReceiptSigner(Buffer.from(await storage.readSecret('purge-receipt-key'), 'base64url')),
+    mailer,
+    durations: config.lifecycle ?? DEFAULT_LIFECYCLE_DURATIONS,
+    clock,
+  });
+  jobs.register(new LifecycleTickJob(lifecycle));
+  const devices = new DeviceService(tenants, clock);
+  const retention = new RetentionService(tenants, devices, clock);
+  jobs.register(new RetentionJob(tenants, retention));
   const services: AppServices = {
     tenants,
     apiTokens,
@@ -149,7 +209,9 @@ export async function openRuntime(
     lockbox,
     accessReview: new AccessReviewService(tenants, operators, operatorStore, lockbox, roles, apiTokens, clock),
     enrollment,
-    devices: new DeviceService(tenants, clock),
+    lifecycle,
+    retention,
+    devices,
     checkIn: new CheckInService(tenants, deviceAuth, commands, compliance, clock, profiles),
     commands,
     compliance,
@@ -168,9 +230,16 @@ export async function openRuntime(
     identitySettings: new IdentitySettingsService(tenants, clock),
     audit: new AuditService(tenants, clock),
     selfService: new SelfService(tenants, commands, enrollment),
+    keyRotation: new KeyRotationService(tenants, storage.tenantKeys, clock),
+    exports,
+    reports: new CsvReports(tenants),
     portalSettings: new PortalSettingsService(tenants, clock),
     wakeups,
     deviceAuth,
+    appleMdm,
+    applePush,
+    scep: new ScepService(tenants, clock),
+    appleIdentity: new AppleIdentityVerifier(tenants, clock, config.appleMdmTrustClientCert ?? false),
     checkReady: async () => {
       await sql`select 1`.execute(storage.directory);
       for (const region of storage.regions) await sql`select 1`.execute(storage.inspectRegionStore(region));
@@ -192,6 +261,7 @@ export async function openRuntime(
     mailer,
     close: async () => {
       for (const scheduler of schedulers) await scheduler.stop();
+      await exports.settle();
       mailer?.close();
       await wakeups.close();
       await storage.close();

@@ -33,6 +33,7 @@ test('environment overrides: PostgreSQL URLs, regions, country overrides', () =>
     directoryUrl: 'postgres://d/dir',
     regionUrls: { eu: 'postgres://e/eu', us: 'postgres://u/us' },
     maxConnections: 10,
+    keyDir: config.dataDir,
   });
   assert.equal(regionForCountry(config.regionMap, 'BR'), 'eu');
   assert.equal(regionForCountry(config.regionMap, 'JP'), 'us', 'apac is not run here, so its countries fall back');

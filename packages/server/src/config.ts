@@ -3,6 +3,7 @@
  * environment variables, then command-line flags. Validated once here; the rest of the code gets
  * a typed, complete object. Every key is documented in README.md ("Configuration").
  */
+import { lifecycleDurationsFrom, type LifecycleDurations } from './domain/lifecycle/lifecycle.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_REGIONS, defaultCountryRegions, type RegionMap } from './domain/tenants/region-map.js';
@@ -30,6 +31,15 @@ export interface CustosConfig {
    * origin passkeys are bound to and the base of links in emails. No trailing slash.
    */
   publicUrl: string;
+  /** Subscription lifecycle durations in days (CUSTOS_LIFECYCLE_*; domain/lifecycle/lifecycle.ts). */
+  lifecycle: LifecycleDurations;
+  /**
+   * Apple MDM: believe the RFC 9440 `Client-Cert` header (CUSTOS_APPLE_MDM_TRUST_CLIENT_CERT=true) —
+   * only behind a TLS proxy that verifies client certificates and overwrites the header.
+   */
+  appleMdmTrustClientCert: boolean;
+  /** The APNs endpoint (CUSTOS_APNS_URL, default Apple's production `https://api.push.apple.com`). */
+  apnsUrl: string;
 }
 
 interface ConfigFile {
@@ -138,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
       directoryUrl,
       regionUrls,
       maxConnections: file.database?.maxConnections ?? Number(env['CUSTOS_DATABASE_MAX_CONNECTIONS'] ?? 10),
+      keyDir: dataDir,
     };
   } else {
     throw new ConfigError(`CUSTOS_DATABASE must be "sqlite" or "postgres", not "${kind}".`);
@@ -174,5 +185,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     smtpUrl,
     mailFrom,
     publicUrl,
+    lifecycle: lifecycleDurations(env),
+    appleMdmTrustClientCert: env['CUSTOS_APPLE_MDM_TRUST_CLIENT_CERT'] === 'true',
+    apnsUrl: env['CUSTOS_APNS_URL'] ?? 'https://api.push.apple.com',
   };
+}
+
+function lifecycleDurations(env: Readonly<Record<string, string | undefined>>): LifecycleDurations {
+  try {
+    return lifecycleDurationsFrom(env);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
 }

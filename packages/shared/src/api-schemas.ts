@@ -7,6 +7,7 @@ import type { ComplianceSettings } from './compliance.js';
 import { ACTION_SCHEDULE_STATUSES, NONCOMPLIANCE_ACTION_TYPES, type NoncomplianceAction } from './compliance-actions.js';
 import { COMPLIANCE_STATES, MANAGEMENT_CHANNELS, OWNERSHIPS, PLATFORMS } from './platforms.js';
 import { PASSWORD_TYPES } from './privacy-catalog.js';
+import { ScopeTagSchema } from './identity-schemas.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const StringEnum = <const T extends string[]>(values: readonly [...T]) => Type.Enum(values);
@@ -168,6 +169,8 @@ export const EnrollmentInfoSchema = Type.Object({
   collected: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), purpose: Type.String() })),
   apps: Type.String({ description: 'Which apps are collected, and why.' }),
   neverCollected: Type.Array(Type.String()),
+  /** How long it is kept (the retention rules). */
+  retention: Type.Optional(Type.Array(Type.String())),
 });
 export type EnrollmentInfo = Static<typeof EnrollmentInfoSchema>;
 
@@ -379,6 +382,8 @@ export const PrivacyCatalogSchema = Type.Object({
   ),
   prohibitedCategories: Type.Array(Type.Object({ category: Type.String(), label: Type.String() })),
   appInventoryRules: Type.Array(Type.String()),
+  /** How long what is no longer current is kept (shared/src/retention.ts). */
+  retentionRules: Type.Array(Type.Object({ rule: Type.String(), description: Type.String(), days: Nullable(Type.Integer()) })),
 });
 
 export const HealthSchema = Type.Object({ status: Type.String() });
@@ -449,6 +454,12 @@ const NoncomplianceActionList = Type.Array(NoncomplianceActionSchema, {
   description: 'Actions for non-compliance; "markNoncompliant" (the grace period) defaults to 0 days when not listed.',
 });
 
+/**
+ * Scope tags of a policy or profile (SPEC §3): an admin whose role is assigned over tags sees and
+ * changes only the policies carrying one of them. Absent on update: unchanged.
+ */
+export const PolicyScopeTags = Type.Array(ScopeTagSchema, { maxItems: 50, description: 'Scope tags; none: only all-scope admins see it.' });
+
 export const CompliancePolicyInputSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -456,6 +467,7 @@ export const CompliancePolicyInputSchema = Type.Object(
     platform: Type.Optional(Nullable(PlatformSchema)),
     settings: ComplianceSettingsSchema,
     actions: Type.Optional(NoncomplianceActionList),
+    scopeTags: Type.Optional(PolicyScopeTags),
   },
   { additionalProperties: false },
 );
@@ -469,6 +481,7 @@ export const CompliancePolicyUpdateSchema = Type.Object(
     platform: Type.Optional(Nullable(PlatformSchema)),
     settings: ComplianceSettingsSchema,
     actions: Type.Optional(NoncomplianceActionList),
+    scopeTags: Type.Optional(PolicyScopeTags),
     version: Type.Optional(Type.Integer({ minimum: 1 })),
   },
   { additionalProperties: false },
@@ -508,6 +521,7 @@ export const CompliancePolicySchema = Type.Object({
   settings: ComplianceSettingsSchema,
   actions: Type.Array(NoncomplianceActionSchema),
   version: Type.Integer({ description: 'Increases with every change of the policy.' }),
+  scopeTags: Type.Array(Type.String()),
   assignments: Type.Array(PolicyAssignmentSchema),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -576,3 +590,39 @@ export const RetireListDecisionSchema = Type.Object({
   commandId: Nullable(Uuid),
 });
 export type RetireListDecision = Static<typeof RetireListDecisionSchema>;
+
+/** `GET /api/v1/tenant/subscription`: the subscription lifecycle state (SPEC §9) and what it means. */
+const SubscriptionStateSchema = StringEnum(['active', 'warning', 'suspended', 'retention', 'purged'] as const);
+export const TenantSubscriptionSchema = Type.Object({
+  state: SubscriptionStateSchema,
+  stateSince: Type.String({ format: 'date-time' }),
+  subscriptionEndsAt: Nullable(Type.String({ format: 'date-time' })),
+  deletionRequestedAt: Nullable(Type.String({ format: 'date-time' })),
+  next: Nullable(Type.Object({ state: SubscriptionStateSchema, at: Type.String({ format: 'date-time' }) })),
+  /** A sentence for the portals' banner; null while active with nothing scheduled. */
+  notice: Nullable(Type.String()),
+});
+export type TenantSubscription = Static<typeof TenantSubscriptionSchema>;
+
+/** `POST /api/v1/exports`, `GET /api/v1/exports/{id}`: a tenant export running in the background (SPEC §9). */
+export const ExportJobSchema = Type.Object({
+  id: Uuid,
+  status: StringEnum(['running', 'completed', 'failed'] as const),
+  createdAt: Type.String({ format: 'date-time' }),
+  finishedAt: Nullable(Type.String({ format: 'date-time' })),
+  progress: Type.Object({
+    entitiesDone: Type.Integer(),
+    entitiesTotal: Type.Integer(),
+    rowsWritten: Type.Integer(),
+  }),
+  /** Size of the archive once completed. */
+  bytes: Nullable(Type.Integer()),
+  /** SHA-256 of the archive's manifest.json once completed (the import's audit event names it). */
+  manifestSha256: Nullable(Type.String()),
+  error: Nullable(Type.String()),
+  /** Where the archive is fetched from once completed. */
+  downloadUrl: Nullable(Type.String()),
+});
+export type ExportJob = Static<typeof ExportJobSchema>;
+
+export const ExportIdParams = Type.Object({ id: Uuid });

@@ -6,7 +6,7 @@
  * (the most restrictive value wins; every disagreement is reported as a conflict).
  */
 import { Type, type Static, type TSchema } from 'typebox';
-import { PlatformSchema, PolicyAssignmentSchema, Timestamp, Uuid } from './api-schemas.js';
+import { PlatformSchema, PolicyAssignmentSchema, PolicyScopeTags, Timestamp, Uuid } from './api-schemas.js';
 import type { Platform } from './platforms.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -245,6 +245,7 @@ const profileFields = {
   certificate: Type.Optional(CertificateSettingsSchema),
   restrictions: Type.Optional(RestrictionSettingsSchema),
   custom: Type.Optional(CustomSettingsSchema),
+  scopeTags: Type.Optional(PolicyScopeTags),
 };
 
 /** A new profile: `kind` names it, and the member of that name (only that one) holds its settings. */
@@ -289,6 +290,7 @@ export const ConfigurationProfileSchema = Type.Object({
   restrictions: Type.Optional(RestrictionSettingsSchema),
   custom: Type.Optional(CustomSettingsSchema),
   version: Type.Integer({ description: 'Increases with every change of the profile.' }),
+  scopeTags: Type.Array(Type.String()),
   assignments: Type.Array(PolicyAssignmentSchema),
   createdAt: Timestamp,
   updatedAt: Timestamp,

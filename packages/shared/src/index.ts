@@ -14,3 +14,5 @@ export * from './federation-schemas.js';
 export * from './identity-schemas.js';
 export * from './sign-in-schemas.js';
 export * from './tenant-schemas.js';
+export * from './apple-mdm-schemas.js';
+export * from './retention.js';

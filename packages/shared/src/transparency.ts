@@ -5,11 +5,14 @@
  */
 import type { Ownership, Platform } from './platforms.js';
 import { HARDWARE_FIELDS, PROHIBITED_CATEGORIES, appInventoryScopeReason } from './privacy-catalog.js';
+import { RETENTION_RULES } from './retention.js';
 
 export interface CollectionStatement {
   collected: { name: string; label: string; purpose: string }[];
   apps: string;
   neverCollected: string[];
+  /** How long what is collected is kept (shared/src/retention.ts); absent from older servers. */
+  retention?: string[];
 }
 
 export function describeCollection(
@@ -26,6 +29,7 @@ export function describeCollection(
     collected,
     apps: appInventoryScopeReason(ownership, platform ?? 'linux', appListPolicyApplies),
     neverCollected: PROHIBITED_CATEGORIES.map((c) => c.label),
+    retention: RETENTION_RULES.map((r) => r.description),
   };
 }
 
@@ -35,5 +39,6 @@ export function collectionStatementText(tenantName: string, statement: Collectio
   for (const f of statement.collected) lines.push(`  - ${f.label}: ${f.purpose}`);
   lines.push(`Apps: ${statement.apps}`);
   lines.push(`${tenantName} can never see: ${statement.neverCollected.join(', ')}.`);
+  if (statement.retention?.length) lines.push('How long it is kept:', ...statement.retention.map((r) => `  - ${r}`));
   return lines.join('\n');
 }

@@ -10,6 +10,8 @@ import type { Actor } from '../domain/access/authorize.js';
 import { DomainError } from '../domain/domain-error.js';
 import { toEnrollmentTokenDto } from '../http/routes/device-dto.js';
 import { addJobsCommand } from './jobs-command.js';
+import { addDataCommands } from './data-commands.js';
+import { addLifecycleCommands, addTenantSubscriptionCommand } from './lifecycle-command.js';
 import { addOperatorCommands } from './operator-command.js';
 import { initialPassword } from './initial-password.js';
 import { serve } from './serve.js';
@@ -114,6 +116,7 @@ export function buildProgram(): Command {
     });
 
   const tenant = program.command('tenant').description('Create and inspect tenants (organizations)');
+  addTenantSubscriptionCommand(tenant);
   tenant
     .command('create')
     .description('Create a tenant; its country fixes the region that will hold all of its data')
@@ -202,6 +205,26 @@ export function buildProgram(): Command {
       const tenantId = id ?? options.tenant;
       if (!tenantId) throw new InvalidArgumentError('Name the tenant: custos tenant show <tenantId>.');
       await withRuntime(command, async ({ services }) => {
+        // A purged tenant is a tombstone: its id, purge time and the signed purge receipt.
+        const tombstone = await services.lifecycle.tombstone(tenantId);
+        if (tombstone) {
+          const value = {
+            tenantId,
+            subscriptionState: 'purged',
+            purgedAt: new Date(tombstone.purgedAt).toISOString(),
+            purgeReceipt: tombstone.receipt,
+          };
+          print(options.json ?? false, value, () =>
+            [
+              `tenantId                 ${tenantId}`,
+              `subscriptionState        purged`,
+              `purgedAt                 ${value.purgedAt}`,
+              'purgeReceipt (verify: custos purge-receipt verify FILE):',
+              JSON.stringify(tombstone.receipt, null, 2),
+            ].join('\n'),
+          );
+          return;
+        }
         const t = await services.tenants.get(tenantId);
         const s = await services.tenants.settings(tenantId);
         const value = {
@@ -421,6 +444,8 @@ export function buildProgram(): Command {
     });
 
   addJobsCommand(program);
+  addDataCommands(program);
+  addLifecycleCommands(program);
   addOperatorCommands(program);
 
   return program;

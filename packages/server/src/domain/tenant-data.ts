@@ -1,3 +1,4 @@
+import type { AppleMdmStore } from './apple-mdm/apple-mdm-store.js';
 import type { AuditStore } from './audit/audit-log.js';
 import type { CommandStore } from './commands/command-store.js';
 import type { CompliancePolicyStore, ComplianceResultStore } from './compliance/compliance-store.js';
@@ -13,6 +14,9 @@ import type { EnrollmentTokenStore } from './enrollment/enrollment-token.js';
 import type { ConfigurationProfileStore, DeviceProfileStateStore } from './profiles/profile-store.js';
 import type { CertificateAuthorityStore, TenantSettingsStore } from './tenants/tenant-stores.js';
 import type { ApiTokenStore } from './tokens/api-token.js';
+import type { RetentionStore } from './retention/retention-store.js';
+import type { ExportJobStore } from './export/export-job-store.js';
+import type { TenantRowStore } from './export/tenant-row-store.js';
 
 /**
  * Every store of one tenant, bound to that tenant and to its region's database. Obtained only from
@@ -53,6 +57,13 @@ export interface TenantData {
   readonly scimDirectory: ScimDirectoryStore;
   readonly configurationProfiles: ConfigurationProfileStore;
   readonly deviceProfileStates: DeviceProfileStateStore;
+  /** The retention rules' reads and deletes (domain/retention/). */
+  readonly retention: RetentionStore;
+  /** Apple MDM: push certificate, served enrollment profiles, Apple devices and their command queue. */
+  readonly appleMdm: AppleMdmStore;
+  /** Whole-table pages and inserts, for export and import only (domain/export). */
+  readonly tableRows: TenantRowStore;
+  readonly exportJobs: ExportJobStore;
   /** Runs `work` in one transaction of the region's database; it commits only if `work` resolves. */
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T>;
 }

@@ -11,6 +11,10 @@ import { problemDetails } from './plugins/problem-details.js';
 import { installAdminAuthentication } from './plugins/authenticate.js';
 import { installAuditGuard, type UnauditedWrite } from './plugins/audit-guard.js';
 import { publishRoutePermission } from './plugins/route-permission.js';
+import { installLifecycleGuard } from './plugins/lifecycle-guard.js';
+import { subscriptionRoutes } from './routes/subscription-routes.js';
+import { retentionRoutes } from './routes/retention-routes.js';
+import { exportRoutes } from './routes/export-routes.js';
 import { operatorTenantAuthentication } from './plugins/operator-authentication.js';
 import { auditRoutes } from './routes/audit-routes.js';
 import { accessRequestAdminRoutes, operatorRoutes } from './routes/operator-routes.js';
@@ -22,6 +26,7 @@ import { authRoutes } from './routes/auth-routes.js';
 import { sessionAdminRoutes } from './routes/session-admin-routes.js';
 import { agentPushRoutes } from './routes/agent-push-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { appleMdmAdminRoutes, appleMdmDeviceRoutes } from './routes/apple-mdm-routes.js';
 import { commandRoutes } from './routes/command-routes.js';
 import { complianceRoutes } from './routes/compliance-routes.js';
 import { retireListRoutes } from './routes/retire-list-routes.js';
@@ -112,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authRoutes, { services: options.services });
   await app.register(enrollmentDeviceRoutes, { services: options.services });
   await app.register(agentRoutes, { services: options.services, bodyLimit });
+  await app.register(appleMdmDeviceRoutes, { services: options.services });
   // Devices send nothing on the push channel; a small frame limit keeps it that way.
   await app.register(websocket, { options: { maxPayload: 1024 } });
   await app.register(agentPushRoutes, {
@@ -126,6 +132,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       options.services.sessions,
       operatorTenantAuthentication(options.services),
     );
+    // Retention is read-only: state-changing admin requests are refused before their handlers.
+    installLifecycleGuard(admin, options.services.tenants);
     admin.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, security: [{ bearer: [] }, { session: [] }, { operatorSession: [] }] };
       publishRoutePermission(route);
@@ -136,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await admin.register(profileRoutes, { services: options.services });
     await admin.register(retireListRoutes, { services: options.services });
     await admin.register(enrollmentAdminRoutes, { services: options.services });
+    await admin.register(appleMdmAdminRoutes, { services: options.services });
     await admin.register(auditRoutes, { services: options.services });
     await admin.register(portalRoutes, { services: options.services });
     await admin.register(userRoutes, { services: options.services });
@@ -146,9 +155,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await admin.register(identityProviderRoutes, { services: options.services });
     await admin.register(scimTokenRoutes, { services: options.services });
     await admin.register(sessionAdminRoutes, { services: options.services });
+    await admin.register(subscriptionRoutes, { services: options.services });
+    await admin.register(retentionRoutes, { services: options.services });
+    await admin.register(exportRoutes, { services: options.services });
   });
   await app.register(oidcSignInRoutes, { services: options.services });
-  await app.register(scimRoutes, { services: options.services });
+  // SCIM provisioning writes like an admin: refused in retention by the same check.
+  await app.register(async (provisioning) => {
+    installLifecycleGuard(provisioning, options.services.tenants);
+    await provisioning.register(scimRoutes, { services: options.services });
+  });
   await app.register(signInOptionsRoutes, { services: options.services });
   await app.register(webRoutes, options.webDir === undefined ? {} : { webDir: options.webDir });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());

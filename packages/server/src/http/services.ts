@@ -1,3 +1,7 @@
+import type { AppleIdentityVerifier } from '../domain/apple-mdm/apple-identity.js';
+import type { AppleMdmService } from '../domain/apple-mdm/apple-mdm-service.js';
+import type { ApplePushHook } from '../domain/apple-mdm/apns-provider.js';
+import type { ScepService } from '../domain/apple-mdm/scep-service.js';
 import type { RoleService } from '../domain/identity/role-service.js';
 import type { AccessReviewService } from '../domain/operators/access-review.js';
 import type { LockboxService } from '../domain/operators/lockbox-service.js';
@@ -25,14 +29,24 @@ import type { ScimTokenService } from '../domain/identity/scim-token-service.js'
 import type { PortalSettingsService } from '../domain/tenants/portal-settings-service.js';
 import type { SelfService } from '../domain/portal/self-service.js';
 import type { EnrollmentService } from '../domain/enrollment/enrollment-service.js';
+import type { LifecycleService } from '../domain/lifecycle/lifecycle-service.js';
+import type { RetentionService } from '../domain/retention/retention-service.js';
 import type { TenantService } from '../domain/tenants/tenant-service.js';
 import type { ApiTokenService } from '../domain/tokens/api-token-service.js';
 
 /** Everything the HTTP layer calls. Built by main.ts (or a test) and handed to `buildApp`. */
+import type { KeyRotationService } from '../domain/encryption/key-rotation-service.js';
+import type { CsvReports } from '../domain/export/csv-reports.js';
+import type { ExportService } from '../domain/export/export-service.js';
+
 export interface AppServices {
   tenants: TenantService;
   apiTokens: ApiTokenService;
   enrollment: EnrollmentService;
+  /** The subscription lifecycle: state, transitions, purge receipts (domain/lifecycle/). */
+  lifecycle: LifecycleService;
+  /** Retention rules and the stale-device setting (domain/retention/). */
+  retention: RetentionService;
   devices: DeviceService;
   checkIn: CheckInService;
   commands: CommandService;
@@ -61,9 +75,21 @@ export interface AppServices {
   operators: OperatorService;
   lockbox: LockboxService;
   accessReview: AccessReviewService;
+  /** Encryption at rest: `custos keys rotate` (domain/encryption/). */
+  keyRotation: KeyRotationService;
+  /** Tenant export and import, the personal export (domain/export/). */
+  exports: ExportService;
+  /** CSV reports of devices and compliance. */
+  reports: CsvReports;
   /** Tells the process holding a device's push channel to wake it (see routes/agent-push-routes.ts). */
   wakeups: DeviceWakeups;
   deviceAuth: DeviceAuthenticator;
+  /** Apple MDM: enrollment profile, check-in and commands; SCEP; who signed a message. */
+  appleMdm: AppleMdmService;
+  /** APNs wake-ups of Apple devices (its `provider` is replaceable, for tests against a local APNs server). */
+  applePush: ApplePushHook;
+  scep: ScepService;
+  appleIdentity: AppleIdentityVerifier;
   /** Resolves when every store answers; rejects otherwise (for /readyz). */
   checkReady(): Promise<void>;
 }

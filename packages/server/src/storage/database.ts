@@ -15,6 +15,14 @@ export interface DirectoryTenantTable {
   created_at: number;
   /** Set when the tenant's data was purged; the row then stays as a tombstone. */
   purged_at: number | null;
+  /** Global migration 0005 (domain/lifecycle/): when the current subscription state began. */
+  state_changed_at: number | null;
+  /** The end of the paid subscription; null: open-ended (the tenant stays `active`). */
+  subscription_ends_at: number | null;
+  /** A deletion request purges at this time plus the confirmation window, unless withdrawn. */
+  deletion_requested_at: number | null;
+  /** The signed purge receipt (JSON), kept with the tombstone. */
+  purge_receipt: string | null;
 }
 
 export interface DirectorySecretTable {
@@ -80,6 +88,17 @@ export interface GlobalDatabase {
   operators: DirectoryOperatorTable;
   operator_sessions: DirectoryOperatorSessionTable;
   access_reviews: DirectoryAccessReviewTable;
+  tenant_keys: DirectoryTenantKeyTable;
+}
+
+/** A tenant's data key version, wrapped by the master key (global migration 0004). */
+export interface DirectoryTenantKeyTable {
+  tenant_id: string;
+  version: number;
+  wrapped_key: string;
+  /** Which master key wrapped it (`KeyProvider.keyId`). */
+  key_id: string;
+  created_at: number;
 }
 
 /** One row that names the region a store belongs to, checked when the store is opened. */
@@ -106,6 +125,18 @@ export interface TenantSettingsTable {
   identity_settings: string | null;
   /** JSON: the portals' display name and accent colour (migration 0011; NULL = defaults). */
   branding: string | null;
+  /** Devices silent this many days are retired (30–270); NULL: the rule is off (migration 0013). */
+  stale_device_days?: number | null;
+}
+
+/** Where a tenant's audit chain starts after old events were pruned (migration 0013, domain/retention/). */
+export interface AuditCheckpointTable {
+  tenant_id: string;
+  /** The last pruned event's sequence and hash: verification continues from them. */
+  sequence: number;
+  hash: string;
+  pruned_events: number;
+  pruned_at: number;
 }
 
 export interface TenantCaTable {
@@ -213,6 +244,9 @@ export interface DeviceTable {
   password_minimum_length: number | null;
   password_type: string | null;
   firewall_enabled: number | null;
+  /** Keyed hashes for equality lookups of encrypted values (region migration 0012). */
+  serial_number_hash: string | null;
+  user_email_hash: string | null;
 }
 
 /**
@@ -289,6 +323,8 @@ export interface CompliancePolicyTable {
   updated_at: number;
   /** Soft delete: the row stays so that past results keep their policy's name. */
   deleted_at: number | null;
+  /** JSON array of scope tags (migration 0015); NULL: none. */
+  scope_tags: string | null;
 }
 
 /** Who a policy applies to; `target_id` is the group id for `group` targets and '' otherwise. */
@@ -560,6 +596,8 @@ export interface ConfigurationProfileTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** JSON array of scope tags (migration 0015); NULL: none. */
+  scope_tags: string | null;
 }
 
 /** Who a profile applies to; like `compliance_policy_assignments`. */
@@ -586,7 +624,88 @@ export interface DeviceProfileStateTable {
   reported_at: number | null;
 }
 
+/** Apple MDM (migration 0014): see domain/apple-mdm/apple-mdm-store.ts for the meaning of each column. */
+export interface AppleMdmPushCertificateTable {
+  tenant_id: string;
+  topic: string;
+  certificate_pem: string;
+  private_key_sealed: string;
+  not_after: number;
+  uploaded_at: number;
+}
+
+export interface AppleMdmEnrollmentTable {
+  tenant_id: string;
+  id: string;
+  token_id: string;
+  ownership: string;
+  user_email: string | null;
+  /** JSON text: string[]. */
+  scope_tags: string;
+  challenge_hash: string;
+  created_at: number;
+  expires_at: number;
+  certificate_serial: string | null;
+  udid: string | null;
+  device_id: string | null;
+}
+
+export interface AppleMdmDeviceTable {
+  tenant_id: string;
+  device_id: string;
+  udid: string;
+  enrollment_id: string;
+  certificate_serial: string;
+  topic: string;
+  push_token: string | null;
+  push_magic: string | null;
+  push_token_invalid_at: number | null;
+  /** JSON text: AppleUserChannel[]. */
+  user_channels: string;
+  bootstrap_token_sealed: string | null;
+  last_seen_at: number;
+  created_at: number;
+}
+
+export interface AppleMdmCommandTable {
+  tenant_id: string;
+  uuid: string;
+  device_id: string;
+  request_type: string;
+  command: string;
+  priority: number;
+  state: string;
+  not_now: number;
+  common_command_id: string | null;
+  profile_id: string | null;
+  created_at: number;
+  updated_at: number;
+  result_status: string | null;
+  result_detail: string | null;
+}
+
+/** An export job (region migration 0012); `status` is `running | completed | failed`. */
+export interface TenantExportTable {
+  tenant_id: string;
+  id: string;
+  status: string;
+  requested_by: string;
+  created_at: number;
+  finished_at: number | null;
+  entities_done: number;
+  entities_total: number;
+  rows_written: number;
+  bytes: number | null;
+  manifest_sha256: string | null;
+  error: string | null;
+}
+
 export interface RegionDatabase {
+  tenant_exports: TenantExportTable;
+  apple_mdm_push_certificates: AppleMdmPushCertificateTable;
+  apple_mdm_enrollments: AppleMdmEnrollmentTable;
+  apple_mdm_devices: AppleMdmDeviceTable;
+  apple_mdm_commands: AppleMdmCommandTable;
   store_meta: StoreMetaTable;
   tenant_settings: TenantSettingsTable;
   tenant_ca: TenantCaTable;
@@ -615,6 +734,7 @@ export interface RegionDatabase {
   password_reset_tokens: PasswordResetTokenTable;
   audit_events: AuditEventTable;
   audit_chain_heads: AuditChainHeadTable;
+  audit_checkpoints: AuditCheckpointTable;
   identity_providers: IdentityProviderTable;
   oidc_login_states: OidcLoginStateTable;
   federated_identities: FederatedIdentityTable;

@@ -10,11 +10,16 @@ import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kys
 import type { TenantData } from '../domain/tenant-data.js';
 import type { SubscriptionState, Tenant } from '../domain/tenants/tenant.js';
 import type { TenantDirectory } from '../domain/tenants/tenant-stores.js';
+import type { TenantRowPurger } from '../domain/lifecycle/lifecycle-store.js';
 import type { GlobalDatabase, RegionDatabase } from './database.js';
 import { openPostgres } from './dialects/postgres.js';
 import { openSqlite } from './dialects/sqlite.js';
 import { globalMigrations } from './migrations/global-migrations.js';
 import { regionMigrations } from './migrations/region-migrations.js';
+import { lifecycleWriteGuard } from './lifecycle-write-guard.js';
+import { countTenantRows, purgeTenantRows } from './tenant-purge.js';
+import { RetentionRepository } from './repositories/retention-repository.js';
+import { AppleMdmRepository } from './repositories/apple-mdm-repository.js';
 import { AuditRepository } from './repositories/audit-repository.js';
 import { LockboxRepository } from './repositories/operator-repositories.js';
 import { CommandRepository } from './repositories/command-repository.js';
@@ -46,13 +51,37 @@ import {
 } from './repositories/sign-in-repositories.js';
 import { CertificateAuthorityRepository, TenantSettingsRepository } from './repositories/tenant-settings-repository.js';
 import { ApiTokenRepository, EnrollmentTokenRepository } from './repositories/token-repositories.js';
+import { masterKeyFromEnvironment, type KeyProvider } from '../domain/encryption/key-provider.js';
+import type { CipherSource } from '../domain/encryption/tenant-cipher.js';
+import { encryptLegacyDeviceValues } from './repositories/sensitive-device-columns.js';
+import { TenantKeyStore } from './tenant-key-store.js';
+import { ExportJobRepository } from './repositories/export-job-repository.js';
+import { TenantRowRepository } from './repositories/tenant-row-repository.js';
 
 export type StorageConfig =
   | { kind: 'sqlite'; dataDir: string }
-  | { kind: 'postgres'; directoryUrl: string; regionUrls: Record<string, string>; maxConnections?: number };
+  | {
+      kind: 'postgres';
+      directoryUrl: string;
+      regionUrls: Record<string, string>;
+      maxConnections?: number;
+      /** Where a development master key is generated when none is configured (the data directory). */
+      keyDir?: string;
+    };
 
 /** Random keys the deployment creates once: device-session MACs and portal CSRF tokens. */
-const SERVER_SECRETS = ['device-session', 'portal-csrf', 'idp-key', 'mfa-key', 'operator-totp', 'profile-key'] as const;
+const SERVER_SECRETS = [
+  'device-session',
+  'portal-csrf',
+  'idp-key',
+  'mfa-key',
+  'operator-totp',
+  'profile-key',
+  // The Ed25519 seed that signs purge receipts (domain/lifecycle/purge-receipt.ts).
+  'purge-receipt-key',
+  // Seals Apple MDM secrets at rest: APNs push certificate keys, bootstrap tokens (domain/apple-mdm/).
+  'apple-mdm-key',
+] as const;
 
 export interface MigrationReport {
   store: string;
@@ -118,23 +147,28 @@ class RegionTenantData implements TenantData {
   readonly scimDirectory;
   readonly configurationProfiles;
   readonly deviceProfileStates;
+  readonly retention;
+  readonly tableRows;
+  readonly exportJobs;
+  readonly appleMdm;
 
   constructor(
     readonly tenantId: string,
     readonly region: string,
     private readonly db: Kysely<RegionDatabase>,
+    private readonly cipher: CipherSource,
   ) {
     this.settings = new TenantSettingsRepository(db, tenantId);
     this.certificateAuthority = new CertificateAuthorityRepository(db, tenantId);
     this.apiTokens = new ApiTokenRepository(db, tenantId);
     this.enrollmentTokens = new EnrollmentTokenRepository(db, tenantId);
-    this.devices = new DeviceRepository(db, tenantId);
-    this.deviceReports = new DeviceReportRepository(db, tenantId);
+    this.devices = new DeviceRepository(db, tenantId, cipher);
+    this.deviceReports = new DeviceReportRepository(db, tenantId, cipher);
     this.commands = new CommandRepository(db, tenantId);
     this.compliancePolicies = new CompliancePolicyRepository(db, tenantId);
     this.complianceResults = new ComplianceResultRepository(db, tenantId);
     this.complianceEpisodes = new NoncomplianceEpisodeRepository(db, tenantId);
-    this.retireList = new RetireListRepository(db, tenantId);
+    this.retireList = new RetireListRepository(db, tenantId, cipher);
     this.users = new UserRepository(db, tenantId);
     this.groups = new GroupRepository(db, tenantId);
     this.roles = new RoleRepository(db, tenantId);
@@ -154,30 +188,42 @@ class RegionTenantData implements TenantData {
     this.scimDirectory = new ScimDirectoryRepository(db, tenantId);
     this.configurationProfiles = new ConfigurationProfileRepository(db, tenantId);
     this.deviceProfileStates = new DeviceProfileStateRepository(db, tenantId);
+    this.retention = new RetentionRepository(db, tenantId);
+    this.tableRows = new TenantRowRepository(db, tenantId, cipher);
+    this.exportJobs = new ExportJobRepository(db, tenantId);
+    this.appleMdm = new AppleMdmRepository(db, tenantId);
   }
 
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this);
-    return this.db.transaction().execute((trx) => work(new RegionTenantData(this.tenantId, this.region, trx)));
+    return this.db.transaction().execute((trx) => work(new RegionTenantData(this.tenantId, this.region, trx, this.cipher)));
   }
 }
 
-export class Storage implements TenantDirectory {
+export class Storage implements TenantDirectory, TenantRowPurger {
   readonly regions: readonly string[];
+  /** Tenants' wrapped data keys (encryption at rest); `tenantKeys.destroy(tenantId)` crypto-shreds a tenant. */
+  readonly tenantKeys: TenantKeyStore;
 
   private constructor(
     readonly kind: StorageConfig['kind'],
     readonly directory: Kysely<GlobalDatabase>,
     private readonly regionStores: ReadonlyMap<string, Kysely<RegionDatabase>>,
+    keyProvider: KeyProvider,
   ) {
     this.regions = [...regionStores.keys()];
+    this.tenantKeys = new TenantKeyStore(directory, keyProvider);
   }
 
-  /** Opens (without migrating) the directory and one store per region. */
-  static open(config: StorageConfig, regions: readonly string[]): Storage {
+  /**
+   * Opens (without migrating) the directory and one store per region. The master key comes from
+   * `keyProvider`, else from the environment (`masterKeyFromEnvironment`).
+   */
+  static open(config: StorageConfig, regions: readonly string[], keyProvider?: KeyProvider): Storage {
     if (config.kind === 'sqlite') {
       const stores = new Map(regions.map((r) => [r, openSqlite<RegionDatabase>(join(config.dataDir, `region-${r}.db`))]));
-      return new Storage('sqlite', openSqlite<GlobalDatabase>(join(config.dataDir, 'directory.db')), stores);
+      const keys = keyProvider ?? masterKeyFromEnvironment(process.env, config.dataDir);
+      return new Storage('sqlite', openSqlite<GlobalDatabase>(join(config.dataDir, 'directory.db')), stores, keys);
     }
     const stores = new Map(
       regions.map((r) => {
@@ -186,14 +232,20 @@ export class Storage implements TenantDirectory {
         return [r, openPostgres<RegionDatabase>(url, config.maxConnections)];
       }),
     );
-    return new Storage('postgres', openPostgres<GlobalDatabase>(config.directoryUrl, config.maxConnections), stores);
+    const keys = keyProvider ?? masterKeyFromEnvironment(process.env, config.keyDir);
+    return new Storage('postgres', openPostgres<GlobalDatabase>(config.directoryUrl, config.maxConnections), stores, keys);
   }
 
   /** Brings every store to the latest schema and checks that each region store is the one it claims. */
   async migrate(): Promise<MigrationReport[]> {
     const reports = [await runMigrations(this.directory as Kysely<unknown>, globalMigrations, 'directory')];
     for (const [region, db] of this.regionStores) {
-      reports.push(await runMigrations(db as Kysely<unknown>, regionMigrations, `region ${region}`));
+      const report = await runMigrations(db as Kysely<unknown>, regionMigrations, `region ${region}`);
+      reports.push(report);
+      // One-time step: values stored in clear before encryption at rest are encrypted now.
+      if (report.applied.includes('0012-encryption-at-rest')) {
+        await encryptLegacyDeviceValues(db, (tenantId) => this.tenantKeys.cipher(tenantId));
+      }
       await db
         .insertInto('store_meta')
         .values({ key: 'region', value: region })
@@ -234,6 +286,10 @@ export class Storage implements TenantDirectory {
         subscription_state: t.subscriptionState,
         created_at: t.createdAt,
         purged_at: null,
+        state_changed_at: t.createdAt,
+        subscription_ends_at: null,
+        deletion_requested_at: null,
+        purge_receipt: null,
       })
       .execute();
   }
@@ -261,7 +317,26 @@ export class Storage implements TenantDirectory {
     const db = this.regionStores.get(tenant.region);
     // A tenant whose region has no store here is refused rather than written anywhere else.
     if (!db) throw new Error(`Region "${tenant.region}" of tenant ${tenant.id} has no store in this deployment.`);
-    return new RegionTenantData(tenant.id, tenant.region, db);
+    // The subscription state limits writes here, where every path meets (storage/lifecycle-write-guard.ts).
+    const guard = lifecycleWriteGuard(tenant.id, tenant.subscriptionState);
+    return new RegionTenantData(tenant.id, tenant.region, guard ? db.withPlugin(guard) : db, (options) =>
+      this.tenantKeys.cipher(tenant.id, options),
+    );
+  }
+
+  /** Deletes every row of the tenant from its own region's store (storage/tenant-purge.ts). */
+  purgeTenantRows(tenant: Tenant): Promise<Record<string, number>> {
+    return purgeTenantRows(this.regionStoreOf(tenant), tenant.id);
+  }
+
+  countTenantRows(tenant: Tenant): Promise<Record<string, number>> {
+    return countTenantRows(this.regionStoreOf(tenant), tenant.id);
+  }
+
+  private regionStoreOf(tenant: Tenant): Kysely<RegionDatabase> {
+    const db = this.regionStores.get(tenant.region);
+    if (!db) throw new Error(`Region "${tenant.region}" of tenant ${tenant.id} has no store in this deployment.`);
+    return db;
   }
 
   /**

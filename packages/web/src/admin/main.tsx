@@ -10,7 +10,12 @@ import { DeviceDetail } from './DeviceDetail';
 import { Devices } from './Devices';
 import { Enrollment } from './Enrollment';
 import { Policies } from './Policies';
+import { Profiles } from './Profiles';
+import { Roles } from './Roles';
+import { Settings } from './Settings';
+import { Tokens } from './Tokens';
 import { Users } from './Users';
+import { useBranding } from '../common/forms';
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -24,14 +29,19 @@ function Layout() {
     ['/', 'Dashboard', 'devices.read'],
     ['/devices', 'Devices', 'devices.read'],
     ['/policies', 'Compliance policies', 'policies.read'],
+    ['/profiles', 'Configuration profiles', 'policies.read'],
     ['/enrollment', 'Enrollment', 'enrollment.read'],
     ['/users', 'Users and groups', 'users.read'],
+    ['/roles', 'Roles', 'roles.read'],
+    ['/tokens', 'API tokens', 'tokens.read'],
     ['/audit', 'Audit log', 'audit.read'],
+    ['/settings', 'Settings', 'tenant.read'],
   ];
+  const branding = useBranding();
   return (
     <div className="layout">
       <nav className="nav" aria-label="Main">
-        <div className="brand">Custos</div>
+        <div className="brand">{branding.data?.branding.displayName ?? 'Custos'}</div>
         {links
           .filter(([, , permission]) => permission === null || can(session, permission))
           .map(([to, label]) => (
@@ -54,7 +64,11 @@ function Layout() {
           <Route path="/devices/:id" element={<DeviceDetail />} />
           <Route path="/policies" element={<Policies />} />
           <Route path="/enrollment" element={<Enrollment />} />
+          <Route path="/profiles" element={<Profiles />} />
           <Route path="/users" element={<Users />} />
+          <Route path="/roles" element={<Roles />} />
+          <Route path="/tokens" element={<Tokens />} />
+          <Route path="/settings" element={<Settings />} />
           <Route path="/audit" element={<AuditLog />} />
           <Route path="*" element={<p>Nothing here.</p>} />
         </Routes>

@@ -1,12 +1,14 @@
 /**
  * Sign-in for both portals: tenant, user name and password, then the second factor when the user's
  * roles need one — a TOTP code (or a recovery code), or, on first sign-in, setting up TOTP with a QR
- * code. Single sign-on starts at the tenant's IdP when the tenant has one.
+ * code, or a passkey when the user has one and the browser supports WebAuthn. Single sign-on starts
+ * at the tenant's IdP when the tenant has one.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import QRCode from 'qrcode';
 import { ApiError, get, post, rememberedTenant, setCsrfToken } from '../api';
 import { RequestReset } from './PasswordReset';
+import { passkeysSupported, signInWithPasskey } from './passkey';
 
 interface LoginResponse {
   csrfToken: string;
@@ -18,7 +20,7 @@ interface LoginResponse {
 type Step =
   | { kind: 'password' }
   | { kind: 'forgot' }
-  | { kind: 'mfa' }
+  | { kind: 'mfa'; methods: string[] }
   | { kind: 'enroll'; secret: string; otpauthUri: string; qr: string }
   | { kind: 'recovery'; codes: string[] };
 
@@ -46,7 +48,7 @@ export function SignIn(props: { title: string; reason?: string | null; onSignedI
     try {
       await work();
     } catch (e) {
-      setError(e instanceof ApiError ? e.message : 'Something went wrong; try again.');
+      setError(e instanceof ApiError || e instanceof Error ? e.message : 'Something went wrong; try again.');
     } finally {
       setBusy(false);
     }
@@ -65,7 +67,7 @@ export function SignIn(props: { title: string; reason?: string | null; onSignedI
       setCsrfToken(res.csrfToken);
       setPassword('');
       if (res.mfaEnrollmentRequired) await startEnrollment();
-      else if (res.mfaRequired) setStep({ kind: 'mfa' });
+      else if (res.mfaRequired) setStep({ kind: 'mfa', methods: res.mfaMethods ?? [] });
       else props.onSignedIn();
     });
   };
@@ -77,6 +79,18 @@ export function SignIn(props: { title: string; reason?: string | null; onSignedI
       props.onSignedIn();
     });
   };
+
+  const usePasskey = () =>
+    void run(async () => {
+      try {
+        await signInWithPasskey();
+      } catch (e) {
+        // The browser's own refusal (cancelled, timed out) is a DOMException: say so plainly.
+        if (e instanceof DOMException) throw new Error('The passkey was not used. Try again, or enter a code.');
+        throw e;
+      }
+      props.onSignedIn();
+    });
 
   const confirmEnrollment = (e: FormEvent) => {
     e.preventDefault();
@@ -147,6 +161,11 @@ export function SignIn(props: { title: string; reason?: string | null; onSignedI
             <button type="button" onClick={() => setUseRecovery(!useRecovery)}>
               {useRecovery ? 'Use an authenticator code' : 'Use a recovery code'}
             </button>
+            {step.methods.includes('passkey') && passkeysSupported() && (
+              <button type="button" onClick={usePasskey} disabled={busy}>
+                Use a passkey
+              </button>
+            )}
           </p>
         </form>
       )}

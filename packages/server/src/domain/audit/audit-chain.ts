@@ -104,6 +104,17 @@ export class AuditChainVerifier {
   private count = 0;
   private broken: ChainVerdict | null = null;
 
+  /**
+   * `start`: the checkpoint of a log whose oldest events were pruned (domain/retention/) — the last
+   * pruned event's sequence and hash, from which the remaining chain continues.
+   */
+  constructor(start?: { sequence: number; hash: string }) {
+    if (start) {
+      this.expectedSequence = start.sequence + 1;
+      this.previousHash = start.hash;
+    }
+  }
+
   /** Checks the next event; returns the verdict once the chain is broken (later events are ignored). */
   push(event: ChainedAuditEvent): ChainVerdict | null {
     if (this.broken) return this.broken;

@@ -8,6 +8,7 @@ import { DomainError } from '../domain-error.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { AuditChainVerifier, type ChainVerdict, type ChainedAuditEvent } from './audit-chain.js';
 import type { AuditFilter } from './audit-log.js';
+import { attestsCheckpoint, AUDIT_PRUNE_ACTIVITY } from '../retention/audit-pruning.js';
 
 export const MAX_AUDIT_PAGE = 500;
 
@@ -42,8 +43,26 @@ export class AuditService {
   async verify(actor: Actor, tenantId: string): Promise<ChainVerdict> {
     authorize(actor, 'audit.read', { tenantId });
     const data = await this.tenants.data(tenantId);
-    const verifier = new AuditChainVerifier();
-    for await (const event of data.audit.all()) if (verifier.push(event)) break;
-    return verifier.finish(await data.audit.head());
+    // After retention pruned the oldest events, the chain continues from the recorded checkpoint,
+    // and the newest prune event in the chain must name that very checkpoint (domain/retention/).
+    const checkpoint = await data.retention.auditCheckpoint();
+    const verifier = new AuditChainVerifier(checkpoint);
+    let attested = checkpoint === undefined;
+    for await (const event of data.audit.all()) {
+      if (verifier.push(event)) break;
+      if (checkpoint && event.activity === AUDIT_PRUNE_ACTIVITY) attested = attestsCheckpoint(event, checkpoint);
+    }
+    const verdict = verifier.finish(await data.audit.head());
+    if (verdict.intact && checkpoint && !attested) {
+      return {
+        intact: false,
+        events: verdict.events,
+        problem: 'missing',
+        sequence: checkpoint.sequence,
+        eventId: null,
+        detail: `the log starts after sequence ${checkpoint.sequence}, but no prune event in the chain records that checkpoint`,
+      };
+    }
+    return verdict;
   }
 }

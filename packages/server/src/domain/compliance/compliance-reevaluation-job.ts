@@ -46,6 +46,8 @@ export class ComplianceReevaluationJob implements Job {
     const counts: Counts = { evaluated: 0, actions: 0, failed: 0 };
     const tenants = await this.tenants.list();
     for (const tenant of tenants) {
+      // A tenant in retention is read-only until its purge (domain/lifecycle/): nothing to evaluate.
+      if (tenant.subscriptionState === 'retention') continue;
       const data = this.tenants.dataOf(tenant);
       for (const [maxDays, platform] of await silenceLimits(data)) {
         const crossedAt = now - (maxDays + 1) * DAY_MS;

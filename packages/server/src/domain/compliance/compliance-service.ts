@@ -24,6 +24,7 @@ import {
   type ComplianceTenantSettings,
   type Platform,
 } from '@custos/shared';
+import type { Permission } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
 import { assignmentsSelect, toAssignmentRecords } from '../assignments/assignment-targets.js';
 import type { Clock } from '../clock.js';
@@ -33,6 +34,7 @@ import type { TenantData } from '../tenant-data.js';
 import type { TenantSettings } from '../tenants/tenant.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { groupsOfDevice, requireKnownGroups } from '../assignments/device-groups.js';
+import { checkScopeTags, requireInScope, requireTagsInScope, visibleTo } from '../access/scope-tags.js';
 import { changedProperties, recordAudit } from '../audit/audit-log.js';
 import { episodeSchedules, trackEpisodes, validateActions, type EpisodeSchedule } from './noncompliance-episodes.js';
 import type { CompliancePolicyRecord, DeviceComplianceResultRecord } from './compliance-store.js';
@@ -41,7 +43,15 @@ const AUDIT_CATEGORY = 'Compliance';
 
 /** A policy as the audit log shows it. */
 function auditView(p: CompliancePolicyRecord): Record<string, unknown> {
-  return { name: p.name, description: p.description, platform: p.platform, settings: p.settings, actions: p.actions, version: p.version };
+  return {
+    name: p.name,
+    description: p.description,
+    platform: p.platform,
+    settings: p.settings,
+    actions: p.actions,
+    scopeTags: p.scopeTags,
+    version: p.version,
+  };
 }
 
 /** `listIds` without a cap: re-evaluation covers every device (see `reevaluate`). */
@@ -82,12 +92,12 @@ export class ComplianceService {
 
   async list(actor: Actor, tenantId: string): Promise<CompliancePolicyRecord[]> {
     authorize(actor, 'policies.read', { tenantId });
-    return (await this.tenants.data(tenantId)).compliancePolicies.list();
+    return visibleTo(actor, 'policies.read', await (await this.tenants.data(tenantId)).compliancePolicies.list());
   }
 
   async get(actor: Actor, tenantId: string, id: string): Promise<CompliancePolicyRecord> {
     authorize(actor, 'policies.read', { tenantId });
-    return this.existing(await this.tenants.data(tenantId), id);
+    return this.existing(await this.tenants.data(tenantId), id, actor, 'policies.read');
   }
 
   /** A new policy, version 1, assigned to nobody: it changes no device until it is assigned. */
@@ -95,8 +105,11 @@ export class ComplianceService {
     authorize(actor, 'policies.write', { tenantId });
     validateSettings(input.settings);
     const actions = validateActions(input.actions);
+    const scopeTags = checkScopeTags(input.scopeTags ?? []);
+    requireTagsInScope(actor, 'policies.write', tenantId, scopeTags);
     const now = this.clock.now();
     const policy: CompliancePolicyRecord = {
+      scopeTags,
       id: randomUUID(),
       name: input.name,
       description: input.description ?? null,
@@ -136,7 +149,7 @@ export class ComplianceService {
     const actions = validateActions(input.actions);
     const data = await this.tenants.data(tenantId);
     const { before, after } = await data.transaction(async (trx) => {
-      const current = await this.existing(trx, id);
+      const current = await this.existing(trx, id, actor, 'policies.write');
       if (input.version !== undefined && input.version !== current.version) {
         throw new DomainError('conflict', `Policy ${id} is at version ${current.version}, not ${input.version}; read it again.`, {
           version: current.version,
@@ -149,6 +162,7 @@ export class ComplianceService {
         platform: input.platform ?? null,
         settings: input.settings,
         actions,
+        scopeTags: this.retag(actor, tenantId, current.scopeTags, input.scopeTags),
         version: current.version + 1,
         updatedAt: this.clock.now(),
       };
@@ -173,7 +187,7 @@ export class ComplianceService {
   async delete(actor: Actor, tenantId: string, id: string): Promise<void> {
     authorize(actor, 'policies.write', { tenantId });
     const data = await this.tenants.data(tenantId);
-    const policy = await this.existing(data, id);
+    const policy = await this.existing(data, id, actor, 'policies.write');
     await data.transaction(async (trx) => {
       if (!(await trx.compliancePolicies.softDelete(id, this.clock.now()))) {
         throw new DomainError('not-found', `No compliance policy has the id ${id}.`);
@@ -199,7 +213,7 @@ export class ComplianceService {
     const records = toAssignmentRecords(assignments);
     const data = await this.tenants.data(tenantId);
     const policy = await data.transaction(async (trx) => {
-      const current = await this.existing(trx, id);
+      const current = await this.existing(trx, id, actor, 'policies.write');
       await requireKnownGroups(trx, records);
       await trx.compliancePolicies.replaceAssignments(id, records);
       await recordAudit(trx, actor, this.clock, {
@@ -336,9 +350,19 @@ export class ComplianceService {
     });
   }
 
-  private async existing(data: TenantData, id: string): Promise<CompliancePolicyRecord> {
+  /** The tags after an update: unchanged when absent; new tags must lie in the actor's scope. */
+  private retag(actor: Actor, tenantId: string, current: string[], requested: readonly string[] | undefined): string[] {
+    if (requested === undefined) return current;
+    const tags = checkScopeTags(requested);
+    requireTagsInScope(actor, 'policies.write', tenantId, tags);
+    return tags;
+  }
+
+  /** The live compliance policy, when the actor holds `permission` over its scope; otherwise not found, as for a missing one. */
+  private async existing(data: TenantData, id: string, actor: Actor, permission: Permission): Promise<CompliancePolicyRecord> {
     const policy = await data.compliancePolicies.get(id);
     if (!policy) throw new DomainError('not-found', `No compliance policy has the id ${id}.`);
+    requireInScope(actor, permission, data.tenantId, policy, 'compliance policy');
     return policy;
   }
 

@@ -18,6 +18,8 @@ export interface CompliancePolicyRecord {
   /** Actions for non-compliance, normalized (`normalizeActions`: markNoncompliant always present). */
   actions: NoncomplianceAction[];
   version: number;
+  /** Scope tags: admins scoped to tags see and change the policy only with one of them. */
+  scopeTags: string[];
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;

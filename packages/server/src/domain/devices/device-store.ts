@@ -68,6 +68,11 @@ export interface DeviceStore {
   /** Replaces the device's scope tags; false when there is no such device. */
   setScopeTags(id: string, scopeTags: readonly string[]): Promise<boolean>;
   countActiveForUser(userEmail: string): Promise<number>;
+  /**
+   * Re-encrypts up to `limit` devices after `afterId` whose sensitive values are in clear or under an
+   * older data key version (`custos keys rotate`); one short transaction per batch.
+   */
+  reencryptBatch(afterId: string | null, limit: number): Promise<{ lastId: string | null; scanned: number; rewritten: number }>;
   listApps(id: string): Promise<StoredApp[]>;
   /** The device's public key, only while the device is active. */
   findActiveCredential(id: string): Promise<{ publicKeySpki: string } | undefined>;

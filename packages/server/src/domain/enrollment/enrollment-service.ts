@@ -212,7 +212,10 @@ export class EnrollmentService {
       throw error;
     }
     if (NO_ENROLLMENT_STATES.has(tenant.subscriptionState)) {
-      throw new DomainError('forbidden', `The organization's subscription is ${tenant.subscriptionState}: no new devices can enroll.`);
+      throw new DomainError(
+        tenant.subscriptionState === 'retention' ? 'tenant-read-only' : 'tenant-suspended',
+        `The organization's subscription is ${tenant.subscriptionState}: no new devices can enroll.`,
+      );
     }
     const data = this.tenants.dataOf(tenant);
     const token = await data.enrollmentTokens.findBySecretHash(hashSecret(secret));

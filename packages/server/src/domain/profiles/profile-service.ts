@@ -30,7 +30,9 @@ import {
   type ProfileStatusReport,
   type ProfileStatusSummary,
 } from '@custos/shared';
+import type { Permission } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
+import { checkScopeTags, requireInScope, requireTagsInScope, visibleTo } from '../access/scope-tags.js';
 import { assignmentsSelect, toAssignmentRecords } from '../assignments/assignment-targets.js';
 import { changedProperties, recordAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
@@ -41,6 +43,7 @@ import { groupsOfDevice, requireKnownGroups } from '../assignments/device-groups
 import { DomainError } from '../domain-error.js';
 import type { TenantData } from '../tenant-data.js';
 import type { TenantService } from '../tenants/tenant-service.js';
+import { appleCannotApply, type AppleProfileDelivery } from '../apple-mdm/apple-profiles.js';
 import { issueClientCertificate, validateCaCertificatePem } from './profile-certificates.js';
 import type { ProfileSecretBox } from './profile-secret-box.js';
 import type { ConfigurationProfileRecord, DeviceProfileStateRecord, DeviceProfileStateView } from './profile-store.js';
@@ -71,9 +74,7 @@ export function desiredProfiles(
     if (profile.platform !== null && profile.platform !== device.platform) continue;
     if (!assignmentsSelect(profile.assignments, device, deviceGroups)) continue;
     const reason =
-      device.managementChannel === 'agent'
-        ? agentCannotApply(device.platform, profile.settings)
-        : 'Apple MDM devices receive configuration profiles as InstallProfile commands, which are not built yet.';
+      device.managementChannel === 'agent' ? agentCannotApply(device.platform, profile.settings) : appleCannotApply(profile.settings);
     if (reason === undefined) deliver.push(profile);
     else notApplicable.push({ profile, reason });
   }
@@ -83,6 +84,14 @@ export function desiredProfiles(
   const restrictions = sources.length === 0 ? null : { ...mergeRestrictions(sources), profileIds: sources.map((s) => s.profileId) };
   const ids = deliver.map((p) => `${p.id}:${p.version}`).sort();
   return { digest: createHash('sha256').update(JSON.stringify(ids)).digest('base64url'), deliver, notApplicable, restrictions };
+}
+
+/** The tags after an update: unchanged when absent; new tags must lie in the actor's scope. */
+function retag(actor: Actor, tenantId: string, current: string[], requested: readonly string[] | undefined): string[] {
+  if (requested === undefined) return current;
+  const tags = checkScopeTags(requested);
+  requireTagsInScope(actor, 'policies.write', tenantId, tags);
+  return tags;
 }
 
 /** `desiredProfiles` with the device's groups looked up when a profile targets a group. */
@@ -147,22 +156,31 @@ export class ProfileService {
     private readonly clock: Clock,
   ) {}
 
+  /** Apple MDM devices' changes go through this (domain/apple-mdm/apple-profiles.ts). */
+  private appleDelivery: AppleProfileDelivery | undefined;
+  setAppleDelivery(delivery: AppleProfileDelivery): void {
+    this.appleDelivery = delivery;
+  }
+
   async list(actor: Actor, tenantId: string): Promise<ConfigurationProfileRecord[]> {
     authorize(actor, 'policies.read', { tenantId });
-    return (await this.tenants.data(tenantId)).configurationProfiles.list();
+    return visibleTo(actor, 'policies.read', await (await this.tenants.data(tenantId)).configurationProfiles.list());
   }
 
   async get(actor: Actor, tenantId: string, id: string): Promise<ConfigurationProfileRecord> {
     authorize(actor, 'policies.read', { tenantId });
-    return this.existing(await this.tenants.data(tenantId), id);
+    return this.existing(await this.tenants.data(tenantId), id, actor, 'policies.read');
   }
 
   /** A new profile, version 1, assigned to nobody: no device gets it until it is assigned. */
   async create(actor: Actor, tenantId: string, input: ConfigurationProfileInput): Promise<ConfigurationProfileRecord> {
     authorize(actor, 'policies.write', { tenantId });
+    const scopeTags = checkScopeTags(input.scopeTags ?? []);
+    requireTagsInScope(actor, 'policies.write', tenantId, scopeTags);
     const data = await this.tenants.data(tenantId);
     const now = this.clock.now();
     const profile: ConfigurationProfileRecord = {
+      scopeTags,
       id: randomUUID(),
       name: input.name,
       description: input.description ?? null,
@@ -193,7 +211,7 @@ export class ProfileService {
     authorize(actor, 'policies.write', { tenantId });
     const data = await this.tenants.data(tenantId);
     const { after } = await data.transaction(async (trx) => {
-      const current = await this.existing(trx, id);
+      const current = await this.existing(trx, id, actor, 'policies.write');
       if (input.version !== undefined && input.version !== current.version) {
         throw new DomainError('conflict', `Profile ${id} is at version ${current.version}, not ${input.version}; read it again.`, {
           version: current.version,
@@ -205,6 +223,7 @@ export class ProfileService {
         description: input.description ?? null,
         platform: input.platform ?? null,
         settings: await this.validate(trx, input, current.settings, id, tenantId),
+        scopeTags: retag(actor, tenantId, current.scopeTags, input.scopeTags),
         version: current.version + 1,
         updatedAt: this.clock.now(),
       };
@@ -228,7 +247,7 @@ export class ProfileService {
     authorize(actor, 'policies.write', { tenantId });
     const data = await this.tenants.data(tenantId);
     await data.transaction(async (trx) => {
-      const profile = await this.existing(trx, id);
+      const profile = await this.existing(trx, id, actor, 'policies.write');
       if (!(await trx.configurationProfiles.softDelete(id, this.clock.now()))) {
         throw new DomainError('not-found', `No configuration profile has the id ${id}.`);
       }
@@ -256,7 +275,7 @@ export class ProfileService {
     const records = toAssignmentRecords(assignments);
     const data = await this.tenants.data(tenantId);
     const profile = await data.transaction(async (trx) => {
-      const current = await this.existing(trx, id);
+      const current = await this.existing(trx, id, actor, 'policies.write');
       await requireKnownGroups(trx, records);
       await trx.configurationProfiles.replaceAssignments(id, records);
       await recordAudit(trx, actor, this.clock, {
@@ -290,7 +309,7 @@ export class ProfileService {
   async statusSummary(actor: Actor, tenantId: string, id: string): Promise<ProfileStatusSummary> {
     authorize(actor, 'policies.read', { tenantId });
     const data = await this.tenants.data(tenantId);
-    const profile = await this.existing(data, id);
+    const profile = await this.existing(data, id, actor, 'policies.write');
     const counts = await data.deviceProfileStates.countByStatus(id);
     return {
       profileId: id,
@@ -417,8 +436,10 @@ export class ProfileService {
         }
       }
       const dropped: string[] = [];
+      const removed: string[] = [];
       for (const row of rows.values()) {
         if (wanted.has(row.profileId) || row.removing) continue;
+        if (!(row.status === 'notApplicable' && row.reportedAt === null)) removed.push(row.profileId);
         // Never delivered (the server judged it not applicable): nothing on the device to remove.
         if (row.status === 'notApplicable' && row.reportedAt === null) dropped.push(row.profileId);
         else
@@ -432,6 +453,16 @@ export class ProfileService {
       }
       await trx.deviceProfileStates.put(deviceId, put);
       await trx.deviceProfileStates.delete(deviceId, dropped);
+      // Apple MDM devices get their changes as InstallProfile / RemoveProfile commands.
+      if (device.managementChannel === 'apple-mdm' && this.appleDelivery) {
+        const installs = desired.deliver.filter((p) => put.some((r) => r.profileId === p.id && r.status === 'pending' && !r.removing));
+        await this.appleDelivery(
+          trx,
+          deviceId,
+          installs.map((p) => this.openSecrets(data.tenantId, p)),
+          removed,
+        );
+      }
       const previous = await trx.deviceProfileStates.getDigest(deviceId);
       await trx.deviceProfileStates.setDigest(deviceId, desired.digest);
       const removing = [...rows.values()].filter((r) => !wanted.has(r.profileId) && !dropped.includes(r.profileId));
@@ -447,9 +478,11 @@ export class ProfileService {
     return { ...profile, settings: mapSecrets(profile.settings, (sealed) => this.secrets.open(tenantId, sealed)) };
   }
 
-  private async existing(data: TenantData, id: string): Promise<ConfigurationProfileRecord> {
+  /** The live configuration profile, when the actor holds `permission` over its scope; otherwise not found, as for a missing one. */
+  private async existing(data: TenantData, id: string, actor: Actor, permission: Permission): Promise<ConfigurationProfileRecord> {
     const profile = await data.configurationProfiles.get(id);
     if (!profile) throw new DomainError('not-found', `No configuration profile has the id ${id}.`);
+    requireInScope(actor, permission, data.tenantId, profile, 'configuration profile');
     return profile;
   }
 

@@ -15,6 +15,8 @@ export interface ConfigurationProfileRecord {
   /** The kind and its settings, secrets included (the admin API never returns those). */
   settings: ProfileSettings;
   version: number;
+  /** Scope tags: admins scoped to tags see and change the profile only with one of them. */
+  scopeTags: string[];
   createdAt: number;
   updatedAt: number;
   deletedAt: number | null;

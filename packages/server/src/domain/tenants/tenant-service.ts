@@ -119,6 +119,11 @@ export class TenantService {
     return this.directory.openTenantData(tenant);
   }
 
+  /** Drops the cached directory entry of a tenant after its subscription state changed. */
+  forgetTenant(id: string): void {
+    this.cache.delete(id);
+  }
+
   /** Drops the cached settings of a tenant after they changed, so this process reads them anew. */
   forgetSettings(id: string): void {
     this.settingsCache.delete(id);

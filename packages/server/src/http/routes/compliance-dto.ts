@@ -14,6 +14,7 @@ export function toCompliancePolicyDto(p: CompliancePolicyRecord): CompliancePoli
     settings: p.settings,
     actions: p.actions,
     version: p.version,
+    scopeTags: p.scopeTags,
     assignments: p.assignments.map((a) => ({ target: a.target, ...(a.groupId === null ? {} : { groupId: a.groupId }), mode: a.mode })),
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),

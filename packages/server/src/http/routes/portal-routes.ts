@@ -52,6 +52,7 @@ const VisibilitySchema = Type.Object({
   collected: Type.Array(Type.Object({ name: Type.String(), label: Type.String(), purpose: Type.String() })),
   apps: Type.String(),
   neverCollected: Type.Array(Type.String()),
+  retention: Type.Optional(Type.Array(Type.String())),
   appPolicies: Type.Array(Type.String()),
 });
 

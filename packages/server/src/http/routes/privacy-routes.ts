@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CATALOG_FIELDS, PROHIBITED_CATEGORIES, PrivacyCatalogSchema } from '@custos/shared';
+import { CATALOG_FIELDS, PROHIBITED_CATEGORIES, PrivacyCatalogSchema, RETENTION_RULES } from '@custos/shared';
 
 /** The privacy catalog is public: anyone may read what Custos can and cannot collect. */
 /** Raised whenever a field is added or changes meaning (2: password and firewall state). */
@@ -27,6 +27,7 @@ export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'Personal devices: only apps your organization manages, unless a compliance policy with an app allow or block list applies to the device.',
       'macOS: all installed apps, whatever the ownership.',
     ],
+    retentionRules: RETENTION_RULES.map((r) => ({ rule: r.rule, description: r.description, days: r.days })),
   };
   app.get(
     '/api/v1/privacy/catalog',

@@ -34,6 +34,7 @@ export function toConfigurationProfileDto(p: ConfigurationProfileRecord): Config
     kind: p.settings.kind,
     ...settingsView(p.settings),
     version: p.version,
+    scopeTags: p.scopeTags,
     assignments: p.assignments.map((a) => ({ target: a.target, ...(a.groupId === null ? {} : { groupId: a.groupId }), mode: a.mode })),
     createdAt: iso(p.createdAt),
     updatedAt: iso(p.updatedAt),

@@ -9,7 +9,19 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import fastifyStatic from '@fastify/static';
 
 /** The admin portal's client-side routes; each answers with the admin page. */
-export const ADMIN_PAGES = ['/', '/devices', '/devices/:id', '/policies', '/enrollment', '/users', '/audit'] as const;
+export const ADMIN_PAGES = [
+  '/',
+  '/devices',
+  '/devices/:id',
+  '/policies',
+  '/profiles',
+  '/enrollment',
+  '/users',
+  '/roles',
+  '/tokens',
+  '/settings',
+  '/audit',
+] as const;
 export const PORTAL_PAGES = ['/portal', '/portal/', '/portal/enroll', '/portal/reset-password'] as const;
 
 /** Where `npm run build` puts the bundle: packages/web/dist, next to this package. */

@@ -77,4 +77,28 @@ export const globalMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004-tenant-keys': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Tenants' data keys, wrapped by the master key; kept apart from the region stores so that
+      // deleting a tenant's rows here shreds every copy of its encrypted values (SPEC §9).
+      await db.schema
+        .createTable('tenant_keys')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('wrapped_key', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('tenant_keys_pk', ['tenant_id', 'version'])
+        .execute();
+    },
+  },
+  '0005-tenant-lifecycle': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The subscription lifecycle (domain/lifecycle/) and the purge tombstone's signed receipt.
+      await db.schema.alterTable('tenants').addColumn('state_changed_at', 'bigint').execute();
+      await db.schema.alterTable('tenants').addColumn('subscription_ends_at', 'bigint').execute();
+      await db.schema.alterTable('tenants').addColumn('deletion_requested_at', 'bigint').execute();
+      await db.schema.alterTable('tenants').addColumn('purge_receipt', 'text').execute();
+    },
+  },
 };

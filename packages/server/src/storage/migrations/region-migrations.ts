@@ -724,4 +724,143 @@ export const regionMigrations: Record<string, Migration> = {
       await db.schema.alterTable('tenant_settings').addColumn('branding', 'text').execute();
     },
   },
+  '0014-apple-mdm': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Apple MDM (SPEC §7): the tenant's APNs push certificate, served enrollment profiles (SCEP
+      // challenge, issued certificate), the Apple side of devices and their Apple command queue.
+      await db.schema
+        .createTable('apple_mdm_push_certificates')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().primaryKey())
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('certificate_pem', 'text', (c) => c.notNull())
+        .addColumn('private_key_sealed', 'text', (c) => c.notNull())
+        .addColumn('not_after', 'bigint', (c) => c.notNull())
+        .addColumn('uploaded_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('apple_mdm_enrollments')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('token_id', 'text', (c) => c.notNull())
+        .addColumn('ownership', 'text', (c) => c.notNull())
+        .addColumn('user_email', 'text')
+        .addColumn('scope_tags', 'text', (c) => c.notNull())
+        .addColumn('challenge_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('certificate_serial', 'text')
+        .addColumn('udid', 'text')
+        .addColumn('device_id', 'text')
+        .addPrimaryKeyConstraint('apple_mdm_enrollments_pk', ['tenant_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('apple_mdm_enrollments_challenge')
+        .on('apple_mdm_enrollments')
+        .columns(['tenant_id', 'challenge_hash'])
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('apple_mdm_enrollments_certificate')
+        .on('apple_mdm_enrollments')
+        .columns(['tenant_id', 'certificate_serial'])
+        .execute();
+      await db.schema
+        .createTable('apple_mdm_devices')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('udid', 'text', (c) => c.notNull())
+        .addColumn('enrollment_id', 'text', (c) => c.notNull())
+        .addColumn('certificate_serial', 'text', (c) => c.notNull())
+        .addColumn('topic', 'text', (c) => c.notNull())
+        .addColumn('push_token', 'text')
+        .addColumn('push_magic', 'text')
+        .addColumn('push_token_invalid_at', 'bigint')
+        .addColumn('user_channels', 'text', (c) => c.notNull())
+        .addColumn('bootstrap_token_sealed', 'text')
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('apple_mdm_devices_pk', ['tenant_id', 'device_id'])
+        .addForeignKeyConstraint('apple_mdm_devices_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema.createIndex('apple_mdm_devices_udid').on('apple_mdm_devices').columns(['tenant_id', 'udid']).unique().execute();
+      await db.schema
+        .createTable('apple_mdm_commands')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('uuid', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('request_type', 'text', (c) => c.notNull())
+        .addColumn('command', 'text', (c) => c.notNull())
+        .addColumn('priority', 'integer', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('not_now', 'integer', (c) => c.notNull())
+        .addColumn('common_command_id', 'text')
+        .addColumn('profile_id', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('result_status', 'text')
+        .addColumn('result_detail', 'text')
+        .addPrimaryKeyConstraint('apple_mdm_commands_pk', ['tenant_id', 'uuid'])
+        .addForeignKeyConstraint('apple_mdm_commands_device', ['tenant_id', 'device_id'], 'devices', ['tenant_id', 'id'], (c) =>
+          c.onDelete('cascade'),
+        )
+        .execute();
+      await db.schema
+        .createIndex('apple_mdm_commands_queue')
+        .on('apple_mdm_commands')
+        .columns(['tenant_id', 'device_id', 'state', 'priority', 'created_at'])
+        .execute();
+    },
+  },
+  '0012-encryption-at-rest': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Sensitive device values are stored encrypted (domain/encryption/tenant-cipher.ts); equality
+      // lookups go through keyed hashes. Existing plaintext rows are encrypted once after this
+      // migration (Storage.migrate) and by `custos keys rotate`.
+      await db.schema.alterTable('devices').addColumn('serial_number_hash', 'text').execute();
+      await db.schema.alterTable('devices').addColumn('user_email_hash', 'text').execute();
+      await db.schema.dropIndex('devices_by_user').ifExists().execute();
+      await db.schema.createIndex('devices_by_serial_hash').on('devices').columns(['tenant_id', 'serial_number_hash']).execute();
+      await db.schema.createIndex('devices_by_user_hash').on('devices').columns(['tenant_id', 'user_email_hash']).execute();
+      // Export jobs of `POST /api/v1/exports`: status and progress; the archive itself is a file.
+      await db.schema
+        .createTable('tenant_exports')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .addColumn('entities_done', 'integer', (c) => c.notNull())
+        .addColumn('entities_total', 'integer', (c) => c.notNull())
+        .addColumn('rows_written', 'bigint', (c) => c.notNull())
+        .addColumn('bytes', 'bigint')
+        .addColumn('manifest_sha256', 'text')
+        .addColumn('error', 'text')
+        .addPrimaryKeyConstraint('tenant_exports_pk', ['tenant_id', 'id'])
+        .execute();
+    },
+  },
+  '0015-policy-scope-tags': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Scope tags on policies and profiles (SPEC §3), JSON like devices.scope_tags; NULL: none.
+      await db.schema.alterTable('compliance_policies').addColumn('scope_tags', 'text').execute();
+      await db.schema.alterTable('configuration_profiles').addColumn('scope_tags', 'text').execute();
+    },
+  },
+  '0013-retention': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Retention rules (domain/retention/): the stale-device setting, and where a pruned audit chain resumes.
+      await db.schema.alterTable('tenant_settings').addColumn('stale_device_days', 'integer').execute();
+      await db.schema
+        .createTable('audit_checkpoints')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().primaryKey())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('pruned_events', 'bigint', (c) => c.notNull())
+        .addColumn('pruned_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -20,6 +20,7 @@ function policy(overrides: Partial<CompliancePolicyRecord> = {}): CompliancePoli
     settings: { requireEncryption: true },
     actions: [{ type: 'markNoncompliant', afterDays: 0 }],
     version: 1,
+    scopeTags: [],
     createdAt: 1_000,
     updatedAt: 1_000,
     deletedAt: null,

@@ -3,6 +3,7 @@
  * actions and results are JSON text; assignment target ids are '' for the targets that name no group,
  * so the primary key needs no NULL.
  */
+import { scopeTagsFrom, scopeTagsJson } from './scope-tag-columns.js';
 import type { Kysely } from 'kysely';
 import {
   normalizeActions,
@@ -34,6 +35,7 @@ function toPolicy(row: CompliancePolicyTable, assignments: readonly CompliancePo
     settings: JSON.parse(row.settings) as ComplianceSettings,
     actions: normalizeActions(JSON.parse(row.actions) as NoncomplianceAction[]),
     version: row.version,
+    scopeTags: scopeTagsFrom(row.scope_tags),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
@@ -63,6 +65,7 @@ export class CompliancePolicyRepository implements CompliancePolicyStore {
         settings: JSON.stringify(p.settings),
         actions: JSON.stringify(p.actions),
         version: p.version,
+        scope_tags: scopeTagsJson(p.scopeTags),
         created_at: p.createdAt,
         updated_at: p.updatedAt,
         deleted_at: p.deletedAt,
@@ -116,6 +119,7 @@ export class CompliancePolicyRepository implements CompliancePolicyStore {
         settings: JSON.stringify(p.settings),
         actions: JSON.stringify(p.actions),
         version: p.version,
+        scope_tags: scopeTagsJson(p.scopeTags),
         updated_at: p.updatedAt,
       })
       .where('tenant_id', '=', this.tenantId)

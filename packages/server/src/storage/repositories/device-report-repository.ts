@@ -4,8 +4,10 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { CountBy, DeviceReportStore, DeviceSummary } from '../../domain/devices/device-reports.js';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { RegionDatabase } from '../database.js';
 import { withScopeTags } from './device-repository.js';
+import { normalizeForLookup } from './sensitive-device-columns.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -13,6 +15,7 @@ export class DeviceReportRepository implements DeviceReportStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
   private active(scopeTags: readonly string[] | null) {
@@ -68,12 +71,14 @@ export class DeviceReportRepository implements DeviceReportStore {
   }
 
   async idsForUser(userEmail: string): Promise<string[]> {
+    // Emails are stored encrypted; the lookup goes through the keyed hash of the lower-cased address.
+    const hashes = (await this.cipher()).searchHashes('user_email', normalizeForLookup('user_email', userEmail));
     const rows = await this.db
       .selectFrom('devices')
       .select('id')
       .where('tenant_id', '=', this.tenantId)
       .where('status', '=', 'active')
-      .where(sql<string>`lower(user_email)`, '=', userEmail.toLowerCase())
+      .where('user_email_hash', 'in', hashes)
       .orderBy('enrolled_at')
       .execute();
     return rows.map((r) => r.id);

@@ -16,6 +16,8 @@ import { isPostgres } from '../dialects/postgres.js';
 import type { CheckInTarget, DevicePage, DeviceRecord, DeviceStore, StoredApp } from '../../domain/devices/device-store.js';
 import type { DeviceAppTable, DeviceCheckInStateTable, DeviceTable, RegionDatabase } from '../database.js';
 import { columnsToHardware, fullHardwareToColumns, hardwareToColumns } from './hardware-columns.js';
+import type { CipherSource, TenantCipher } from '../../domain/encryption/tenant-cipher.js';
+import { cipherFor, normalizeForLookup, openDeviceValues, reencryptDeviceBatch, sealDeviceValues } from './sensitive-device-columns.js';
 
 /**
  * Sort keys for keyset paging. NULLs sort as a sentinel through COALESCE so the (value, id) pair is
@@ -27,6 +29,7 @@ const SORT_EXPRESSIONS: Record<DeviceSortField, { sql: ReturnType<typeof sql.raw
   lastCheckInAt: { sql: sql.raw('coalesce(s.last_check_in_at, -1)'), numeric: true },
   enrolledAt: { sql: sql.raw('devices.enrolled_at'), numeric: true },
   osVersion: { sql: sql.raw("coalesce(os_version, '')"), numeric: false },
+  // Serial numbers are stored encrypted: this orders by an opaque key, stable for paging only.
   serialNumber: { sql: sql.raw("coalesce(serial_number, '')"), numeric: false },
   model: { sql: sql.raw("coalesce(model, '')"), numeric: false },
 };
@@ -83,7 +86,9 @@ export type DeviceQuery<O> = SelectQueryBuilder<RegionDatabase & { s: DeviceChec
 /** A device row joined with the columns of its check-in state. */
 type DeviceRow = DeviceTable & Pick<DeviceCheckInStateTable, 'request_seq' | 'last_check_in_at' | 'inventory_digest'>;
 
-function toRecord(row: DeviceRow): DeviceRecord {
+/** `row` (as stored) with its sensitive values decrypted, as a domain record. */
+function toRecord(cipher: TenantCipher, stored: DeviceRow): DeviceRecord {
+  const row = openDeviceValues(cipher, stored);
   return {
     id: row.id,
     platform: row.platform as Platform,
@@ -181,34 +186,40 @@ export class DeviceRepository implements DeviceStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
   async insert(device: DeviceRecord): Promise<void> {
+    const cipher = await this.cipher();
     await this.db
       .insertInto('devices')
-      .values({
-        tenant_id: this.tenantId,
-        id: device.id,
-        platform: device.platform,
-        management_channel: device.managementChannel,
-        ownership: device.ownership,
-        status: device.status,
-        compliance_state: device.complianceState,
-        app_list_policy: device.appListPolicyApplies ? 1 : 0,
-        ...fullHardwareToColumns(device.hardware),
-        user_email: device.userEmail,
-        enrollment_token_id: device.enrollmentTokenId,
-        consent_statement_version: device.consent.privacyStatementVersion,
-        consent_accepted_at: device.consent.acceptedAt,
-        consent_method: device.consent.method,
-        certificate_pem: device.certificatePem,
-        certificate_serial: device.certificateSerial,
-        public_key_spki: device.publicKeySpki,
-        inventory_updated_at: null,
-        enrolled_at: device.enrolledAt,
-        retired_at: device.retiredAt,
-        scope_tags: device.scopeTags?.length ? JSON.stringify(device.scopeTags) : null,
-      })
+      .values(
+        sealDeviceValues(cipher, {
+          tenant_id: this.tenantId,
+          id: device.id,
+          platform: device.platform,
+          management_channel: device.managementChannel,
+          ownership: device.ownership,
+          status: device.status,
+          compliance_state: device.complianceState,
+          app_list_policy: device.appListPolicyApplies ? 1 : 0,
+          ...fullHardwareToColumns(device.hardware),
+          user_email: device.userEmail,
+          enrollment_token_id: device.enrollmentTokenId,
+          consent_statement_version: device.consent.privacyStatementVersion,
+          consent_accepted_at: device.consent.acceptedAt,
+          consent_method: device.consent.method,
+          certificate_pem: device.certificatePem,
+          certificate_serial: device.certificateSerial,
+          public_key_spki: device.publicKeySpki,
+          inventory_updated_at: null,
+          enrolled_at: device.enrolledAt,
+          retired_at: device.retiredAt,
+          scope_tags: device.scopeTags?.length ? JSON.stringify(device.scopeTags) : null,
+          serial_number_hash: null,
+          user_email_hash: null,
+        }),
+      )
       .execute();
     await this.db
       .insertInto('device_checkin_state')
@@ -243,7 +254,7 @@ export class DeviceRepository implements DeviceStore {
 
   async get(id: string): Promise<DeviceRecord | undefined> {
     const row = await this.selectDevices().where('devices.id', '=', id).executeTakeFirst();
-    return row && toRecord(row);
+    return row && toRecord(await cipherFor(this.cipher, [row]), row);
   }
 
   async list(query: DeviceListQuery, scopeTags?: readonly string[] | null): Promise<DevicePage> {
@@ -252,7 +263,7 @@ export class DeviceRepository implements DeviceStore {
     const limit = query.limit ?? 100;
     const key = SORT_EXPRESSIONS[sort];
     if (scopeTags?.length === 0) return { items: [], nextCursor: null };
-    let q = withScopeTags(this.filterDevices(this.selectDevices(), query), scopeTags);
+    let q = withScopeTags(this.filterDevices(this.selectDevices(), query, await this.serialHashes(query)), scopeTags);
     if (query.cursor) {
       const cursor = decodeCursor(query.cursor, sort, order);
       const op = order === 'asc' ? sql.raw('>') : sql.raw('<');
@@ -265,7 +276,8 @@ export class DeviceRepository implements DeviceStore {
       .orderBy('devices.id', order)
       .limit(limit + 1)
       .execute();
-    const page = rows.slice(0, limit).map(toRecord);
+    const cipher = await cipherFor(this.cipher, rows);
+    const page = rows.slice(0, limit).map((row) => toRecord(cipher, row));
     const last = rows.length > limit ? rows[limit - 1] : undefined;
     return {
       items: page,
@@ -275,14 +287,20 @@ export class DeviceRepository implements DeviceStore {
 
   async listIds(filter: DeviceFilter, limit: number, onlyIds?: readonly string[], scopeTags?: readonly string[] | null): Promise<string[]> {
     if (onlyIds?.length === 0 || scopeTags?.length === 0) return [];
-    let q = withScopeTags(this.filterDevices(this.fromDevices(), filter), scopeTags);
+    let q = withScopeTags(this.filterDevices(this.fromDevices(), filter, await this.serialHashes(filter)), scopeTags);
     if (onlyIds) q = q.where('devices.id', 'in', onlyIds);
     const rows = await q.select('devices.id').orderBy('devices.id').limit(limit).execute();
     return rows.map((r) => r.id);
   }
 
+  /** The keyed hashes an exact serial-number search matches (one per live key version). */
+  private async serialHashes(query: DeviceFilter): Promise<string[]> {
+    if (!query.search) return [];
+    return (await this.cipher()).searchHashes('serial_number', normalizeForLookup('serial_number', query.search));
+  }
+
   /** The list's filters, shared by the list and by bulk actions so both select the same devices. */
-  private filterDevices<O>(q: DeviceQuery<O>, query: DeviceFilter): DeviceQuery<O> {
+  private filterDevices<O>(q: DeviceQuery<O>, query: DeviceFilter, serialHashes: readonly string[]): DeviceQuery<O> {
     if (query.platform) q = q.where('devices.platform', '=', query.platform);
     if (query.operatingSystem) q = q.where('devices.operating_system', '=', query.operatingSystem);
     if (query.osVersion) q = q.where('devices.os_version', '=', query.osVersion);
@@ -293,9 +311,11 @@ export class DeviceRepository implements DeviceStore {
     if (query.lastCheckInBefore) q = q.where('s.last_check_in_at', '<', Date.parse(query.lastCheckInBefore));
     if (query.search) {
       const pattern = `%${escapeLike(query.search.toLowerCase())}%`;
-      const search = query.search;
       q = q.where((eb) =>
-        eb.or([eb(sql`lower(devices.device_name)`, 'like', sql<string>`${pattern} escape '\\'`), eb('devices.serial_number', '=', search)]),
+        eb.or([
+          eb(sql`lower(devices.device_name)`, 'like', sql<string>`${pattern} escape '\\'`),
+          eb('devices.serial_number_hash', 'in', [...serialHashes]),
+        ]),
       );
     }
     return q;
@@ -312,11 +332,12 @@ export class DeviceRepository implements DeviceStore {
   }
 
   async countActiveForUser(userEmail: string): Promise<number> {
+    const hashes = (await this.cipher()).searchHashes('user_email', normalizeForLookup('user_email', userEmail));
     const row = await this.db
       .selectFrom('devices')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('tenant_id', '=', this.tenantId)
-      .where('user_email', '=', userEmail)
+      .where('user_email_hash', 'in', hashes)
       .where('status', '=', 'active')
       .executeTakeFirstOrThrow();
     return Number(row.n);
@@ -373,7 +394,7 @@ export class DeviceRepository implements DeviceStore {
   async replaceInventory(id: string, hardware: HardwareInventory, apps: StoredApp[], digest: string, at: number): Promise<void> {
     await this.db
       .updateTable('devices')
-      .set({ ...fullHardwareToColumns(hardware), inventory_updated_at: at })
+      .set({ ...sealDeviceValues(await this.cipher(), fullHardwareToColumns(hardware)), inventory_updated_at: at })
       .where('tenant_id', '=', this.tenantId)
       .where('id', '=', id)
       .execute();
@@ -392,7 +413,7 @@ export class DeviceRepository implements DeviceStore {
   ): Promise<void> {
     await this.db
       .updateTable('devices')
-      .set({ ...hardwareToColumns(hardware), inventory_updated_at: at })
+      .set({ ...sealDeviceValues(await this.cipher(), hardwareToColumns(hardware)), inventory_updated_at: at })
       .where('tenant_id', '=', this.tenantId)
       .where('id', '=', id)
       .execute();
@@ -488,6 +509,11 @@ export class DeviceRepository implements DeviceStore {
       .execute();
     await this.db.deleteFrom('device_apps').where('tenant_id', '=', this.tenantId).where('device_id', '=', id).execute();
     return result.numUpdatedRows > 0n;
+  }
+
+  /** Re-encrypts one batch of this tenant's devices under the current key version (`custos keys rotate`). */
+  async reencryptBatch(afterId: string | null, limit: number): Promise<{ lastId: string | null; scanned: number; rewritten: number }> {
+    return reencryptDeviceBatch(this.db, this.tenantId, await this.cipher({ refresh: true }), afterId, limit);
   }
 
   private async setInventoryDigest(id: string, digest: string): Promise<void> {

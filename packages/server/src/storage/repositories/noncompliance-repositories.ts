@@ -4,6 +4,8 @@
  * processes cannot both claim the same action.
  */
 import type { Kysely } from 'kysely';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
+import { cipherFor, openDeviceValues } from './sensitive-device-columns.js';
 import type { ActionRun, NoncomplianceActionType, Platform } from '@custos/shared';
 import type {
   NoncomplianceEpisodeRecord,
@@ -117,6 +119,7 @@ export class RetireListRepository implements RetireListStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
   async add(deviceId: string, policyId: string, at: number): Promise<boolean> {
@@ -154,12 +157,13 @@ export class RetireListRepository implements RetireListStore {
 
   async listPending(): Promise<RetireListRecord[]> {
     const rows = await this.pending().orderBy('r.added_at').orderBy('r.device_id').execute();
-    return rows.map(toRetireListRecord);
+    const cipher = await cipherFor(this.cipher, rows);
+    return rows.map((row) => toRetireListRecord(openDeviceValues(cipher, row)));
   }
 
   async getPending(deviceId: string): Promise<RetireListRecord | undefined> {
     const row = await this.pending().where('r.device_id', '=', deviceId).executeTakeFirst();
-    return row && toRetireListRecord(row);
+    return row && toRetireListRecord(openDeviceValues(await cipherFor(this.cipher, [row]), row));
   }
 
   async decide(deviceId: string, decision: 'confirmed' | 'dismissed', by: string, at: number): Promise<boolean> {

@@ -4,6 +4,7 @@
  * compliance policies.
  */
 import { sql, type Kysely } from 'kysely';
+import { scopeTagsFrom, scopeTagsJson } from './scope-tag-columns.js';
 import type { AssignmentTarget, Platform, ProfileKind, ProfileSettings, ProfileStatus, RestrictionConflict } from '@custos/shared';
 import type { PolicyAssignmentRecord } from '../../domain/assignments/assignment-targets.js';
 import type {
@@ -30,6 +31,7 @@ function toProfile(
     platform: row.platform as Platform | null,
     settings: { kind: row.kind, ...(JSON.parse(row.settings) as object) } as ProfileSettings,
     version: row.version,
+    scopeTags: scopeTagsFrom(row.scope_tags),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
@@ -64,6 +66,7 @@ export class ConfigurationProfileRepository implements ConfigurationProfileStore
         kind: p.settings.kind,
         settings: settingsJson(p.settings),
         version: p.version,
+        scope_tags: scopeTagsJson(p.scopeTags),
         created_at: p.createdAt,
         updated_at: p.updatedAt,
         deleted_at: p.deletedAt,
@@ -117,6 +120,7 @@ export class ConfigurationProfileRepository implements ConfigurationProfileStore
         kind: p.settings.kind,
         settings: settingsJson(p.settings),
         version: p.version,
+        scope_tags: scopeTagsJson(p.scopeTags),
         updated_at: p.updatedAt,
       })
       .where('tenant_id', '=', this.tenantId)

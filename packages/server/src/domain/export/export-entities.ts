@@ -1,0 +1,87 @@
+/**
+ * What a tenant export holds: one JSON-lines file per entity, in import order (a row's references
+ * come before it). Every file is a table of the tenant's region store read in primary-key order,
+ * without the tenant id; credentials never leave the store (password hashes, token hashes, MFA
+ * secrets, sessions and profile secrets are not exported at all).
+ */
+import type { ExportedRow, ExportTable } from './tenant-row-store.js';
+
+export interface ExportEntity {
+  /** File name inside the archive. */
+  file: string;
+  table: ExportTable;
+  /** The table's primary key after `tenant_id`: the keyset paging order. */
+  key: readonly string[];
+  /** Columns left out of the export. */
+  omit?: readonly string[];
+  /** Whether `custos import` writes it back (the source audit log stays in the file, see docs). */
+  imported: boolean;
+  /** For an import of a row whose omitted columns are NOT NULL. */
+  fillOnImport?: (row: ExportedRow) => ExportedRow;
+  redact?: (row: ExportedRow) => ExportedRow;
+}
+
+/** Write-only secrets inside configuration profile settings (domain/profiles/profile-service.ts). */
+const PROFILE_SECRETS = new Set(['passphrase', 'privateKey']);
+
+function withoutSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([k]) => !PROFILE_SECRETS.has(k))
+      .map(([k, v]) => [k, withoutSecrets(v)]),
+  );
+}
+
+export const EXPORT_ENTITIES: readonly ExportEntity[] = [
+  { file: 'tenant-settings.jsonl', table: 'tenant_settings', key: [], imported: true },
+  { file: 'users.jsonl', table: 'users', key: ['id'], omit: ['password_hash'], imported: true },
+  { file: 'groups.jsonl', table: 'groups', key: ['id'], imported: true },
+  { file: 'group-members.jsonl', table: 'group_members', key: ['group_id', 'user_id'], imported: true },
+  { file: 'roles.jsonl', table: 'roles', key: ['id'], imported: true },
+  { file: 'role-assignments.jsonl', table: 'role_assignments', key: ['id'], imported: true },
+  {
+    file: 'enrollment-tokens.jsonl',
+    table: 'enrollment_tokens',
+    key: ['id'],
+    omit: ['secret_hash'],
+    imported: true,
+    // The secret is not exported, so an imported token can never be presented: it is kept as a record only.
+    fillOnImport: (row) => ({ ...row, secret_hash: 'imported:no-secret' }),
+  },
+  { file: 'devices.jsonl', table: 'devices', key: ['id'], imported: true },
+  { file: 'device-check-in-states.jsonl', table: 'device_checkin_state', key: ['device_id'], imported: true },
+  { file: 'apps.jsonl', table: 'device_apps', key: ['device_id', 'app_key'], imported: true },
+  { file: 'commands.jsonl', table: 'device_commands', key: ['id'], imported: true },
+  { file: 'compliance-policies.jsonl', table: 'compliance_policies', key: ['id'], imported: true },
+  {
+    file: 'compliance-policy-assignments.jsonl',
+    table: 'compliance_policy_assignments',
+    key: ['policy_id', 'target_kind', 'target_id'],
+    imported: true,
+  },
+  { file: 'compliance-results.jsonl', table: 'device_compliance_results', key: ['device_id', 'policy_id'], imported: true },
+  {
+    file: 'configuration-profiles.jsonl',
+    table: 'configuration_profiles',
+    key: ['id'],
+    imported: true,
+    redact: (row) => ({
+      ...row,
+      settings: typeof row['settings'] === 'string' ? JSON.stringify(withoutSecrets(JSON.parse(row['settings']))) : row['settings'],
+    }),
+  },
+  {
+    file: 'configuration-profile-assignments.jsonl',
+    table: 'configuration_profile_assignments',
+    key: ['profile_id', 'target_kind', 'target_id'],
+    imported: true,
+  },
+  { file: 'audit-events.jsonl', table: 'audit_events', key: ['sequence'], imported: false },
+];
+
+/** One row as a JSON line: keys sorted, so the same row always gives the same bytes (and checksum). */
+export function toJsonLine(row: ExportedRow): string {
+  return `${JSON.stringify(row, Object.keys(row).sort())}\n`;
+}
