@@ -22,9 +22,9 @@ import {
   type CompliancePolicyUpdate,
   type PolicyAssignment,
   type ComplianceTenantSettings,
+  type Permission,
   type Platform,
 } from '@custos/shared';
-import type { Permission } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
 import { assignmentsSelect, toAssignmentRecords } from '../assignments/assignment-targets.js';
 import type { Clock } from '../clock.js';

@@ -119,7 +119,7 @@ export class CheckInService {
     // for the query that delivers it.
     const commands = target.pendingCommands > 0 ? await this.commands.deliver(device.data, device.deviceId) : [];
     // Also returned by the check-in statement; computed here only for a device whose set never was.
-    const profilesDigest = await this.profiles.digestForCheckIn(device.data, device.deviceId, target.profilesDigest);
+    const profilesDigest = await this.profiles.digestForCheckIn(device.data, device.deviceId, target.profilesDigest, target.platform);
     const now = this.clock.now();
     const settings = await this.tenants.settings(device.tenantId);
     const initial = now - target.enrolledAt < INITIAL_PERIOD_SECONDS * 1000;

@@ -23,6 +23,8 @@ import {
   type ConfigurationProfileUpdate,
   type DeliveredProfile,
   type MergedRestrictions,
+  type Permission,
+  type Platform,
   type PolicyAssignment,
   type ProfileCertificate,
   type ProfileSettings,
@@ -30,7 +32,6 @@ import {
   type ProfileStatusReport,
   type ProfileStatusSummary,
 } from '@custos/shared';
-import type { Permission } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
 import { checkScopeTags, requireInScope, requireTagsInScope, visibleTo } from '../access/scope-tags.js';
 import { assignmentsSelect, toAssignmentRecords } from '../assignments/assignment-targets.js';
@@ -82,9 +83,16 @@ export function desiredProfiles(
     p.settings.kind === 'restrictions' ? [{ profileId: p.id, settings: p.settings.restrictions }] : [],
   );
   const restrictions = sources.length === 0 ? null : { ...mergeRestrictions(sources), profileIds: sources.map((s) => s.profileId) };
-  const ids = deliver.map((p) => `${p.id}:${p.version}`).sort();
-  return { digest: createHash('sha256').update(JSON.stringify(ids)).digest('base64url'), deliver, notApplicable, restrictions };
+  return { digest: setDigest(deliver), deliver, notApplicable, restrictions };
 }
+
+/** The digest of a set of profile versions, as the check-in announces it. */
+function setDigest(deliver: readonly Pick<ConfigurationProfileRecord, 'id' | 'version'>[]): string {
+  const ids = deliver.map((p) => `${p.id}:${p.version}`).sort();
+  return createHash('sha256').update(JSON.stringify(ids)).digest('base64url');
+}
+
+const EMPTY_SET_DIGEST = setDigest([]);
 
 /** The tags after an update: unchanged when absent; new tags must lie in the actor's scope. */
 function retag(actor: Actor, tenantId: string, current: string[], requested: readonly string[] | undefined): string[] {
@@ -329,8 +337,14 @@ export class ProfileService {
    * The digest a check-in announces. The check-in's UPDATE returned the stored one; only a device
    * whose set was never computed (just enrolled) pays for computing it here.
    */
-  async digestForCheckIn(data: TenantData, deviceId: string, stored: string | null): Promise<string | undefined> {
+  async digestForCheckIn(data: TenantData, deviceId: string, stored: string | null, platform: Platform): Promise<string | undefined> {
     if (stored !== null) return stored;
+    // A device whose set was never computed has no status rows yet; when no profile can apply to its
+    // platform, its set is empty — one read and one write, not a full refresh (most first check-ins).
+    if ((await data.configurationProfiles.listForPlatform(platform)).length === 0) {
+      await data.deviceProfileStates.setDigest(deviceId, EMPTY_SET_DIGEST);
+      return EMPTY_SET_DIGEST;
+    }
     return (await this.refresh(data, deviceId))?.desired.digest;
   }
 
