@@ -12,53 +12,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { generateSync } from 'otplib';
 import { BACKENDS, type TestBackend } from '@custos/server/test-support/backends';
+import { assertAccessible, CHROMIUM, shot, withFailureShot } from './support/browser.js';
 import { AGENT_BIN, CUSTOS_BIN, runJson, startServer, storageEnv, type ServerProcess } from './support/processes.js';
-
-const CHROMIUM = process.env['CUSTOS_CHROMIUM'] ?? '/usr/bin/chromium';
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'test-results');
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-interface AxeResult {
-  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
-}
-
-/** Runs axe-core in the page; serious and critical violations fail the test. */
-async function assertAccessible(page: Page, label: string): Promise<void> {
-  await page.addScriptTag({ path: AXE });
-  const result = await page.evaluate(async () => {
-    const scope = globalThis as unknown as { axe: { run: (ctx: unknown, opts: object) => Promise<AxeResult> }; document: unknown };
-    return scope.axe.run(scope.document, { resultTypes: ['violations'] });
-  });
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    serious.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`),
-    [],
-    `accessibility of ${label}`,
-  );
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(RESULTS, { recursive: true });
-  await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
-}
-
-async function withFailureShot(page: Page, name: string, steps: () => Promise<void>): Promise<void> {
-  try {
-    await steps();
-  } catch (error) {
-    await shot(page, `${name}-FAILED`).catch(() => undefined);
-    throw error;
-  }
-}
 
 /** A free loopback port, so the server's public URL (and so the WebAuthn relying party) is known before it starts. */
 function freePort(): Promise<number> {

@@ -129,8 +129,51 @@ function DeviceCard({ d }: { d: MyDevice }) {
   );
 }
 
+type EnrollPlatform = 'linux' | 'macos' | 'windows' | 'apple';
+
+const PLATFORM_LABELS: Record<EnrollPlatform, string> = {
+  linux: 'Linux',
+  macos: 'Mac (agent)',
+  windows: 'Windows',
+  apple: 'iPhone, iPad or Mac (profile)',
+};
+
+/** Per-platform steps for one fresh, one-time enrollment code of this user (personal device). */
+function EnrollSteps({ platform, token }: { platform: EnrollPlatform; token: string }) {
+  const server = location.origin;
+  if (platform === 'apple') {
+    const link = `${server}/mdm/apple/enroll?token=${encodeURIComponent(token)}`;
+    return (
+      <ol>
+        <li>
+          On the iPhone, iPad or Mac, open this link in Safari: <a href={link}>download the enrollment profile</a>.
+        </li>
+        <li>Open Settings → “Profile Downloaded” (on a Mac: System Settings → Privacy &amp; Security → Profiles) and install it.</li>
+        <li>The profile lists what your organization can manage before you accept it; no app is needed.</li>
+      </ol>
+    );
+  }
+  const stateDir = platform === 'windows' ? '%LOCALAPPDATA%\\custos-agent' : '~/.custos-agent';
+  return (
+    <ol>
+      <li>Install Node.js 20 or later{platform === 'linux' ? ' (your distribution’s package, or nodejs.org)' : ''}.</li>
+      <li>
+        In a {platform === 'windows' ? 'PowerShell window' : 'terminal'}, run:
+        <pre style={{ whiteSpace: 'pre-wrap' }}>
+          npx custos-agent enroll --server {server} --token {token} --state-dir {stateDir}
+        </pre>
+      </li>
+      <li>Before it enrolls, the agent shows you exactly what your organization will be able to see, and asks for your consent.</li>
+      <li>
+        Keep it running with <code>npx custos-agent run --state-dir {stateDir}</code> (or as a service).
+      </li>
+    </ol>
+  );
+}
+
 function EnrollNew() {
   const [enroll, setEnroll] = useState<{ token: string; qr: string } | null>(null);
+  const [platform, setPlatform] = useState<EnrollPlatform>('linux');
   const create = useMutation({
     mutationFn: () => post<{ token: string }>('/api/v1/me/enrollment-tokens', {}),
     onSuccess: async (r) => setEnroll({ token: r.token, qr: await QRCode.toDataURL(r.token, { margin: 1, width: 160 }) }),
@@ -141,14 +184,16 @@ function EnrollNew() {
       {!enroll && <button onClick={() => create.mutate()}>Get an enrollment code</button>}
       {enroll && (
         <div>
-          <p>On Linux, macOS or Windows, install Node.js and run (the code works once, for 24 hours):</p>
-          <pre style={{ whiteSpace: 'pre-wrap' }}>
-            npx custos-agent enroll --server {location.origin} --token {enroll.token} --state-dir ~/.custos-agent
-          </pre>
+          <p>The code below works once, for 24 hours, for one of your own devices.</p>
+          <div className="row" role="group" aria-label="Device type">
+            {(Object.keys(PLATFORM_LABELS) as EnrollPlatform[]).map((p) => (
+              <button key={p} className={p === platform ? 'primary' : ''} aria-pressed={p === platform} onClick={() => setPlatform(p)}>
+                {PLATFORM_LABELS[p]}
+              </button>
+            ))}
+          </div>
+          <EnrollSteps platform={platform} token={enroll.token} />
           <img src={enroll.qr} width={160} height={160} alt="QR code with your enrollment code" />
-          <p className="muted">
-            Before it enrolls, the agent shows you exactly what your organization will be able to see, and asks for your consent.
-          </p>
         </div>
       )}
     </section>
