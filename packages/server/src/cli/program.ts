@@ -164,7 +164,7 @@ export function buildProgram(): Command {
                 ...(admin
                   ? [
                       `Administrator ${admin.userName}: initial password (shown once) ${admin.password}`,
-                      '  Sign in to the admin portal with the tenant id, user name and password; set up MFA at first sign-in.',
+                      `  Sign in at the admin portal (/?tenant=${t.id}) with that user name and password; set up MFA at first sign-in.`,
                     ]
                   : []),
                 `Next: npx custos token create --tenant ${t.id} --role "Tenant Administrator"`,

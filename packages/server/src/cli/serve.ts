@@ -31,7 +31,7 @@ async function firstStartMessage(runtime: Runtime, baseUrl: string, demo: boolea
     else await runtime.services.users.createUser(CLI_ACTOR, tenant.id, { userName: DEMO_ADMIN, password, roles: ['Tenant Administrator'] });
     return [
       `Demo tenant "${DEMO_TENANT_NAME}" (${tenant.id}, region ${tenant.region}) ${existing ? 'reused' : 'created'}.`,
-      `Admin portal: ${baseUrl}/  tenant ${tenant.id}`,
+      `Admin portal: ${baseUrl}/?tenant=${tenant.id}  (Company Portal: ${baseUrl}/portal?tenant=${tenant.id})`,
       `  user ${DEMO_ADMIN}  password ${password}  (set up MFA at first sign-in)`,
       `Admin API token (Tenant Administrator, 30 days):`,
       `  ${token}`,
