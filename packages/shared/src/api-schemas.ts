@@ -489,8 +489,8 @@ export const CompliancePolicyUpdateSchema = Type.Object(
 export type CompliancePolicyUpdate = Static<typeof CompliancePolicyUpdateSchema>;
 
 /**
- * Who a policy applies to. `allUsers` means devices with a user; `group` targets are stored now and
- * match nothing until groups arrive with the identity issue.
+ * Who a policy or profile applies to. `allUsers` means devices with a user; `group` means the devices
+ * whose user is an active member of the group (of this tenant).
  */
 export const ASSIGNMENT_TARGETS = ['allDevices', 'allUsers', 'group'] as const;
 export type AssignmentTarget = (typeof ASSIGNMENT_TARGETS)[number];
