@@ -16,6 +16,7 @@ import {
 } from '../../domain/audit/audit-chain.js';
 import type { AuditEventTable, RegionDatabase } from '../database.js';
 import { isPostgres } from '../dialects/postgres.js';
+import { escapeLike } from './like.js';
 
 function toEvent(r: AuditEventTable): ChainedAuditEvent {
   return {
@@ -33,10 +34,6 @@ function toEvent(r: AuditEventTable): ChainedAuditEvent {
     previousHash: r.previous_hash,
     hash: r.hash,
   };
-}
-
-function escapeLike(value: string): string {
-  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export class AuditRepository implements AuditStore {

@@ -3,11 +3,11 @@
  * actions and results are JSON text; assignment target ids are '' for the targets that name no group,
  * so the primary key needs no NULL.
  */
+import { assignmentColumns, assignmentFromRow } from './assignment-columns.js';
 import { scopeTagsFrom, scopeTagsJson } from './scope-tag-columns.js';
 import type { Kysely } from 'kysely';
 import {
   normalizeActions,
-  type AssignmentTarget,
   type ComplianceSettings,
   type ComplianceState,
   type NoncomplianceAction,
@@ -39,11 +39,7 @@ function toPolicy(row: CompliancePolicyTable, assignments: readonly CompliancePo
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
-    assignments: assignments.map((a) => ({
-      target: a.target_kind as AssignmentTarget,
-      groupId: a.target_id === '' ? null : a.target_id,
-      mode: a.include === 1 ? 'include' : 'exclude',
-    })),
+    assignments: assignments.map(assignmentFromRow),
   };
 }
 
@@ -146,9 +142,7 @@ export class CompliancePolicyRepository implements CompliancePolicyStore {
     const rows = assignments.map((a) => ({
       tenant_id: this.tenantId,
       policy_id: id,
-      target_kind: a.target,
-      target_id: a.groupId ?? '',
-      include: a.mode === 'include' ? 1 : 0,
+      ...assignmentColumns(a),
     }));
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       await this.db

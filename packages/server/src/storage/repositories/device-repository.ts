@@ -16,6 +16,8 @@ import { isPostgres } from '../dialects/postgres.js';
 import type { CheckInTarget, DevicePage, DeviceRecord, DeviceStore, StoredApp } from '../../domain/devices/device-store.js';
 import type { DeviceAppTable, DeviceCheckInStateTable, DeviceTable, RegionDatabase } from '../database.js';
 import { columnsToHardware, fullHardwareToColumns, hardwareToColumns } from './hardware-columns.js';
+import { escapeLike } from './like.js';
+import { scopeTagsFrom, scopeTagsJson } from './scope-tag-columns.js';
 import type { CipherSource, TenantCipher } from '../../domain/encryption/tenant-cipher.js';
 import { cipherFor, normalizeForLookup, openDeviceValues, reencryptDeviceBatch, sealDeviceValues } from './sensitive-device-columns.js';
 
@@ -64,10 +66,6 @@ function decodeCursor(text: string, sort: DeviceSortField, order: 'asc' | 'desc'
   throw new DomainError('invalid-cursor', 'The cursor does not belong to this list or sort order; start again without a cursor.');
 }
 
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
 /**
  * Keeps the devices carrying one of `scopeTags` (null or absent: every device). Tags are stored as
  * a JSON array and restricted to `[a-z0-9._-]` (domain/devices/device-scope.ts), so a LIKE on the
@@ -113,7 +111,7 @@ function toRecord(cipher: TenantCipher, stored: DeviceRow): DeviceRecord {
     lastCheckInAt: row.last_check_in_at,
     enrolledAt: row.enrolled_at,
     retiredAt: row.retired_at,
-    scopeTags: row.scope_tags === null ? [] : (JSON.parse(row.scope_tags) as string[]),
+    scopeTags: scopeTagsFrom(row.scope_tags),
   };
 }
 
@@ -215,7 +213,7 @@ export class DeviceRepository implements DeviceStore {
           inventory_updated_at: null,
           enrolled_at: device.enrolledAt,
           retired_at: device.retiredAt,
-          scope_tags: device.scopeTags?.length ? JSON.stringify(device.scopeTags) : null,
+          scope_tags: scopeTagsJson(device.scopeTags ?? []),
           serial_number_hash: null,
           user_email_hash: null,
         }),
@@ -324,7 +322,7 @@ export class DeviceRepository implements DeviceStore {
   async setScopeTags(id: string, scopeTags: readonly string[]): Promise<boolean> {
     const r = await this.db
       .updateTable('devices')
-      .set({ scope_tags: scopeTags.length ? JSON.stringify(scopeTags) : null })
+      .set({ scope_tags: scopeTagsJson(scopeTags) })
       .where('tenant_id', '=', this.tenantId)
       .where('id', '=', id)
       .executeTakeFirst();

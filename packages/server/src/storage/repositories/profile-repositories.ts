@@ -4,8 +4,9 @@
  * compliance policies.
  */
 import { sql, type Kysely } from 'kysely';
+import { assignmentColumns, assignmentFromRow } from './assignment-columns.js';
 import { scopeTagsFrom, scopeTagsJson } from './scope-tag-columns.js';
-import type { AssignmentTarget, Platform, ProfileKind, ProfileSettings, ProfileStatus, RestrictionConflict } from '@custos/shared';
+import type { Platform, ProfileKind, ProfileSettings, ProfileStatus, RestrictionConflict } from '@custos/shared';
 import type { PolicyAssignmentRecord } from '../../domain/assignments/assignment-targets.js';
 import type {
   ConfigurationProfileRecord,
@@ -35,11 +36,7 @@ function toProfile(
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
-    assignments: assignments.map((a) => ({
-      target: a.target_kind as AssignmentTarget,
-      groupId: a.target_id === '' ? null : a.target_id,
-      mode: a.include === 1 ? 'include' : 'exclude',
-    })),
+    assignments: assignments.map(assignmentFromRow),
   };
 }
 
@@ -151,9 +148,7 @@ export class ConfigurationProfileRepository implements ConfigurationProfileStore
     const rows = assignments.map((a) => ({
       tenant_id: this.tenantId,
       profile_id: id,
-      target_kind: a.target,
-      target_id: a.groupId ?? '',
-      include: a.mode === 'include' ? 1 : 0,
+      ...assignmentColumns(a),
     }));
     for (let i = 0; i < rows.length; i += INSERT_BATCH) {
       await this.db
