@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, type Kysely } from 'kysely';
+import { retentionRules } from '@custos/shared';
 import type { CustosConfig } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { AuditService } from './domain/audit/audit-service.js';
@@ -14,7 +15,7 @@ import { CommandService } from './domain/commands/command-service.js';
 import { AppleIdentityVerifier } from './domain/apple-mdm/apple-identity.js';
 import { AppleMdmService } from './domain/apple-mdm/apple-mdm-service.js';
 import { ApnsProvider, ApplePushHook } from './domain/apple-mdm/apns-provider.js';
-import { AppleInventoryRefreshJob } from './domain/apple-mdm/apple-inventory-job.js';
+import { AppleIdentityRenewalJob, AppleInventoryRefreshJob } from './domain/apple-mdm/apple-inventory-job.js';
 import { ScepService } from './domain/apple-mdm/scep-service.js';
 import { SecretBox } from './domain/secret-box.js';
 import { ComplianceService } from './domain/compliance/compliance-service.js';
@@ -27,6 +28,7 @@ import type { Mailer } from './domain/mail/mailer.js';
 import { DEFAULT_MAIL_FROM, SmtpMailer } from './mail/smtp-mailer.js';
 import { JobLeaseRepository } from './storage/repositories/job-lease-repository.js';
 import type { DeviceWakeups } from './domain/commands/device-wakeups.js';
+import type { TenantChangeFeed } from './domain/tenants/tenant-changes.js';
 import { DeviceAuthenticator } from './domain/device-auth/device-authenticator.js';
 import { CheckInService } from './domain/devices/check-in-service.js';
 import { DeviceService } from './domain/devices/device-service.js';
@@ -64,6 +66,7 @@ import { Storage } from './storage/storage.js';
 import { KeyRotationService } from './domain/encryption/key-rotation-service.js';
 import { CsvReports } from './domain/export/csv-reports.js';
 import { ExportService } from './domain/export/export-service.js';
+import { ExportMaintenanceJob } from './domain/export/export-maintenance-job.js';
 import { DEFAULT_LIFECYCLE_DURATIONS } from './domain/lifecycle/lifecycle.js';
 import { LifecycleTickJob } from './domain/lifecycle/lifecycle-job.js';
 import { RetentionJob } from './domain/retention/retention-job.js';
@@ -89,7 +92,10 @@ export interface Runtime {
 export async function openRuntime(
   config: Pick<CustosConfig, 'storage' | 'regions' | 'regionMap'> &
     Partial<
-      Pick<CustosConfig, 'jobIntervalSeconds' | 'smtpUrl' | 'mailFrom' | 'publicUrl' | 'lifecycle' | 'appleMdmTrustClientCert' | 'apnsUrl'>
+      Pick<
+        CustosConfig,
+        'jobIntervalSeconds' | 'smtpUrl' | 'mailFrom' | 'publicUrl' | 'lifecycle' | 'appleMdmTrustClientCert' | 'apnsUrl' | 'exportJobs'
+      >
     >,
   clock: Clock = systemClock,
 ): Promise<Runtime> {
@@ -101,7 +107,7 @@ export async function openRuntime(
     throw error;
   }
   // One process on SQLite; several sharing PostgreSQL fan wake-ups out through its LISTEN/NOTIFY.
-  let wakeups: DeviceWakeups;
+  let wakeups: DeviceWakeups & TenantChangeFeed;
   try {
     wakeups =
       config.storage.kind === 'postgres'
@@ -113,15 +119,17 @@ export async function openRuntime(
   }
   // Apple MDM devices are woken through APNs by the process that publishes the wake-up.
   const applePush = new ApplePushHook();
-  wakeups = applePush.wrap(wakeups);
   const tenants = new TenantService(storage, config.regionMap, clock);
+  // Lifecycle changes and purges made by any process drop this process's cached tenant at once.
+  tenants.follow(wakeups);
+  const deviceWakeups = applePush.wrap(wakeups);
   const deviceAuth = new DeviceAuthenticator(tenants, Buffer.from(await storage.readSecret('device-session'), 'base64url'), clock);
-  const commands = new CommandService(tenants, deviceAuth, wakeups, clock);
+  const commands = new CommandService(tenants, deviceAuth, deviceWakeups, clock);
   const compliance = new ComplianceService(tenants, clock);
   const profiles = new ProfileService(
     tenants,
     deviceAuth,
-    wakeups,
+    deviceWakeups,
     new ProfileSecretBox(Buffer.from(await storage.readSecret('profile-key'), 'base64url')),
     clock,
   );
@@ -176,11 +184,13 @@ export async function openRuntime(
   if (config.apnsUrl) applePush.provider = new ApnsProvider(tenants, appleMdm, clock, { url: config.apnsUrl });
   appleMdm.setPusher((tenantId, deviceIds) => applePush.push(tenantId, deviceIds));
   jobs.register(new AppleInventoryRefreshJob(tenants, appleMdm));
+  jobs.register(new AppleIdentityRenewalJob(tenants, appleMdm));
   appleMdm.setProfiles(profiles);
   profiles.setAppleDelivery(appleMdm.deliverProfiles);
   // Background exports' archives: beside the stores' data directory (or the system temp directory).
   const exportRoot = config.storage.kind === 'sqlite' ? config.storage.dataDir : (config.storage.keyDir ?? tmpdir());
-  const exports = new ExportService(tenants, clock, join(exportRoot, 'exports'));
+  const exports = new ExportService(tenants, clock, join(exportRoot, 'exports'), config.exportJobs);
+  jobs.register(new ExportMaintenanceJob(tenants, exports));
   // The subscription lifecycle and the provable purge (domain/lifecycle/).
   const lifecycle = new LifecycleService({
     directory: new LifecycleRepository(storage.directory),
@@ -199,7 +209,7 @@ export async function openRuntime(
   });
   jobs.register(new LifecycleTickJob(lifecycle));
   const devices = new DeviceService(tenants, clock);
-  const retention = new RetentionService(tenants, devices, clock);
+  const retention = new RetentionService(tenants, devices, clock, retentionRules(exports.archiveLifetimeDays));
   jobs.register(new RetentionJob(tenants, retention));
   const services: AppServices = {
     tenants,
@@ -234,7 +244,7 @@ export async function openRuntime(
     exports,
     reports: new CsvReports(tenants),
     portalSettings: new PortalSettingsService(tenants, clock),
-    wakeups,
+    wakeups: deviceWakeups,
     deviceAuth,
     appleMdm,
     applePush,
@@ -263,7 +273,7 @@ export async function openRuntime(
       for (const scheduler of schedulers) await scheduler.stop();
       await exports.settle();
       mailer?.close();
-      await wakeups.close();
+      await deviceWakeups.close();
       await storage.close();
     },
   };

@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { DEFAULT_REGIONS, defaultCountryRegions, type RegionMap } from './domain/tenants/region-map.js';
 import { DEFAULT_MAIL_FROM, isSmtpUrl } from './mail/smtp-mailer.js';
 import type { StorageConfig } from './storage/storage.js';
+import { DEFAULT_EXPORT_JOB_OPTIONS, type ExportJobOptions } from './domain/export/export-job-store.js';
 
 export interface CustosConfig {
   port: number;
@@ -40,6 +41,8 @@ export interface CustosConfig {
   appleMdmTrustClientCert: boolean;
   /** The APNs endpoint (CUSTOS_APNS_URL, default Apple's production `https://api.push.apple.com`). */
   apnsUrl: string;
+  /** Background exports (domain/export/): archive lifetime and the heartbeat bound (CUSTOS_EXPORT_*). */
+  exportJobs: ExportJobOptions;
 }
 
 interface ConfigFile {
@@ -188,7 +191,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Conf
     lifecycle: lifecycleDurations(env),
     appleMdmTrustClientCert: env['CUSTOS_APPLE_MDM_TRUST_CLIENT_CERT'] === 'true',
     apnsUrl: env['CUSTOS_APNS_URL'] ?? 'https://api.push.apple.com',
+    exportJobs: {
+      archiveLifetimeDays: wholeNumber(env, 'CUSTOS_EXPORT_ARCHIVE_DAYS', DEFAULT_EXPORT_JOB_OPTIONS.archiveLifetimeDays, 1, 3650),
+      staleAfterSeconds: wholeNumber(env, 'CUSTOS_EXPORT_STALE_SECONDS', DEFAULT_EXPORT_JOB_OPTIONS.staleAfterSeconds, 30, 86_400),
+    },
   };
+}
+
+/** A whole-number setting from the environment within [min, max], or its default when unset. */
+function wholeNumber(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}.`);
+  return value;
 }
 
 function lifecycleDurations(env: Readonly<Record<string, string | undefined>>): LifecycleDurations {

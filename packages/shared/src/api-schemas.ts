@@ -607,7 +607,8 @@ export type TenantSubscription = Static<typeof TenantSubscriptionSchema>;
 /** `POST /api/v1/exports`, `GET /api/v1/exports/{id}`: a tenant export running in the background (SPEC §9). */
 export const ExportJobSchema = Type.Object({
   id: Uuid,
-  status: StringEnum(['running', 'completed', 'failed'] as const),
+  /** `failed` with errorCode `interrupted`: its process stopped; `expired`: the archive's lifetime ended and it was deleted. */
+  status: StringEnum(['running', 'completed', 'failed', 'expired'] as const),
   createdAt: Type.String({ format: 'date-time' }),
   finishedAt: Nullable(Type.String({ format: 'date-time' })),
   progress: Type.Object({
@@ -620,6 +621,10 @@ export const ExportJobSchema = Type.Object({
   /** SHA-256 of the archive's manifest.json once completed (the import's audit event names it). */
   manifestSha256: Nullable(Type.String()),
   error: Nullable(Type.String()),
+  /** Why it failed: `interrupted` (start a new export) or `export-failed`. */
+  errorCode: Nullable(StringEnum(['interrupted', 'export-failed'] as const)),
+  /** When a completed archive is deleted (its published lifetime). */
+  expiresAt: Nullable(Type.String({ format: 'date-time' })),
   /** Where the archive is fetched from once completed. */
   downloadUrl: Nullable(Type.String()),
 });

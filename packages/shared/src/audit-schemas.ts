@@ -30,6 +30,8 @@ export const AuditEventSchema = Type.Object({
   correlationId: Nullable(Type.String()),
   previousHash: Type.String(),
   hash: Type.String(),
+  /** Imported events only (`source=imported`): the tenant whose chain the event belongs to (its hash covers that id). */
+  sourceTenantId: Type.Optional(Type.String()),
 });
 
 export const AuditEventListSchema = Type.Object({
@@ -48,11 +50,16 @@ export const AuditEventQuery = Type.Object(
     result: Type.Optional(Type.Enum(['success', 'failure'])),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
     cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,16}$', description: 'From the previous page: events older than it.' })),
+    source: Type.Optional(
+      Type.Enum(['tenant', 'imported'], {
+        description: "The tenant's own chain (default), or the read-only chains an import brought along.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
-export const AuditVerifySchema = Type.Object({
+const ChainVerdictFields = {
   intact: Type.Boolean(),
   events: Type.Integer(),
   problem: Type.Optional(Type.Enum(['altered', 'missing', 'reordered'])),
@@ -60,4 +67,17 @@ export const AuditVerifySchema = Type.Object({
   eventId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   detail: Type.Optional(Type.String()),
   lastHash: Type.Optional(Type.String()),
+};
+
+/** The tenant's own chain at the top level (intact only if every imported chain is too), then each imported chain. */
+export const AuditVerifySchema = Type.Object({
+  ...ChainVerdictFields,
+  imported: Type.Array(
+    Type.Object({
+      ...ChainVerdictFields,
+      sourceTenantId: Type.String(),
+      /** Whether the import event in the tenant's own chain attests this chain's extent (else only its links are checked). */
+      attested: Type.Boolean(),
+    }),
+  ),
 });

@@ -53,6 +53,7 @@ export const ERROR_CATALOGUE = {
   'apple-mdm-push-certificate-invalid': { status: 422, title: 'The APNs push certificate is not valid' },
   'scep-request-invalid': { status: 400, title: 'The SCEP request is not valid' },
   'export-not-ready': { status: 409, title: 'The export has not finished; poll it until its status is completed' },
+  'export-expired': { status: 410, title: 'The export archive was deleted at the end of its lifetime; start a new export' },
   'import-archive-invalid': { status: 422, title: 'The archive is not a valid Custos export' },
   'import-target-not-empty': { status: 409, title: 'Import needs a new, empty tenant' },
   'rate-limited': { status: 429, title: 'Too many requests' },

@@ -68,6 +68,7 @@ export const UserSchema = Type.Object({
   userName: Type.String(),
   displayName: Nullable(Type.String()),
   email: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
   source: Type.Enum(['cloud', 'federated', 'scim']),
   externalId: Nullable(Type.String()),
   active: Type.Boolean(),
@@ -95,6 +96,9 @@ export const UserCreateSchema = Type.Object(
     userName: Type.String({ minLength: 1, maxLength: 256 }),
     displayName: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
     email: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
+    phone: Type.Optional(
+      Nullable(Type.String({ maxLength: 32, description: 'E.164-ish: an optional "+", digits, spaces, dots, dashes, parentheses.' })),
+    ),
     password: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     active: Type.Optional(Type.Boolean()),
     roles: Type.Optional(
@@ -112,6 +116,9 @@ export const UserUpdateSchema = Type.Object(
     userName: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
     displayName: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
     email: Type.Optional(Nullable(Type.String({ maxLength: 320 }))),
+    phone: Type.Optional(
+      Nullable(Type.String({ maxLength: 32, description: 'E.164-ish: an optional "+", digits, spaces, dots, dashes, parentheses.' })),
+    ),
     externalId: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
     active: Type.Optional(Type.Boolean({ description: 'false deactivates: sessions and API tokens stop at once.' })),
   },

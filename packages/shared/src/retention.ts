@@ -11,12 +11,23 @@ export const COMMAND_RESULT_RETENTION_DAYS = 90;
 /** The tenant setting's bounds: a device silent this long is retired (`null`: the rule is off, the default). */
 export const STALE_DEVICE_DAYS_MIN = 30;
 export const STALE_DEVICE_DAYS_MAX = 270;
+/** Days a tenant export archive is kept by default (the server's CUSTOS_EXPORT_ARCHIVE_DAYS). */
+export const DEFAULT_EXPORT_ARCHIVE_DAYS = 7;
 
 export interface RetentionRuleDeclaration {
-  readonly rule: 'stale-devices' | 'audit-events' | 'command-results' | 'inventory';
+  readonly rule: 'stale-devices' | 'audit-events' | 'command-results' | 'inventory' | 'export-archives';
   readonly description: string;
   /** Fixed period in days, or null where a tenant setting decides (or nothing expires). */
   readonly days: number | null;
+}
+
+/** The export archive rule for a deployment whose archives live `days` days. */
+export function exportArchiveRule(days: number): RetentionRuleDeclaration {
+  return {
+    rule: 'export-archives',
+    description: `Archives of "export all data" are deleted ${days} days after they were written; the export then shows as expired.`,
+    days,
+  };
 }
 
 export const RETENTION_RULES: readonly RetentionRuleDeclaration[] = [
@@ -41,7 +52,13 @@ export const RETENTION_RULES: readonly RetentionRuleDeclaration[] = [
       'Inventory is kept as the latest report only: each check-in replaces the previous one, so no inventory history accumulates.',
     days: null,
   },
+  exportArchiveRule(DEFAULT_EXPORT_ARCHIVE_DAYS),
 ];
+
+/** The rules as a deployment runs them: the export archive lifetime is configurable. */
+export function retentionRules(exportArchiveDays: number): readonly RetentionRuleDeclaration[] {
+  return RETENTION_RULES.map((r) => (r.rule === 'export-archives' ? exportArchiveRule(exportArchiveDays) : r));
+}
 
 export const RetentionRuleSchema = Type.Object({
   rule: Type.String(),

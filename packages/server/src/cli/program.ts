@@ -428,16 +428,26 @@ export function buildProgram(): Command {
   const audit = program.command('audit').description("A tenant's audit log");
   audit
     .command('verify')
-    .description("Verify the hash chain of a tenant's audit log; exits 1 and names the event when it is broken")
+    .description(
+      "Verify the hash chain of a tenant's audit log and of every chain an import brought along; exits 1 and names the event when one is broken",
+    )
     .requiredOption('--tenant <id>', 'tenant id')
     .option('--json', 'print JSON')
     .action(async (options: { tenant: string; json?: boolean }, command: Command) => {
       await withRuntime(command, async ({ services }) => {
         const verdict = await services.audit.verify(CLI_ACTOR, options.tenant);
+        // Imported chains (domain/audit/imported-audit.ts) are verified with their source tenant's id.
+        const imported = verdict.imported.map(
+          (c) =>
+            `Imported chain of tenant ${c.sourceTenantId}: ${c.intact ? `intact, ${c.events} events` : `BROKEN (${c.problem}) at sequence ${c.sequence}`}${c.attested ? '' : ' (links only: no import event attests its extent)'}.`,
+        );
         print(options.json ?? false, verdict, () =>
-          verdict.intact
-            ? `Audit chain intact: ${verdict.events} events, last hash ${verdict.lastHash}.`
-            : `Audit chain BROKEN (${verdict.problem}) at sequence ${verdict.sequence}${verdict.eventId ? `, event ${verdict.eventId}` : ''}: ${verdict.detail}.`,
+          [
+            verdict.intact
+              ? `Audit chain intact: ${verdict.events} events, last hash ${verdict.lastHash}.`
+              : `Audit chain BROKEN (${verdict.problem}) at sequence ${verdict.sequence}${verdict.eventId ? `, event ${verdict.eventId}` : ''}: ${verdict.detail}.`,
+            ...imported,
+          ].join('\n'),
         );
         if (!verdict.intact) process.exitCode = 1;
       });

@@ -1,5 +1,6 @@
 import type { AppleMdmStore } from './apple-mdm/apple-mdm-store.js';
 import type { AuditStore } from './audit/audit-log.js';
+import type { ImportedAuditStore } from './audit/imported-audit.js';
 import type { CommandStore } from './commands/command-store.js';
 import type { CompliancePolicyStore, ComplianceResultStore } from './compliance/compliance-store.js';
 import type { NoncomplianceEpisodeStore, RetireListStore } from './compliance/noncompliance-store.js';
@@ -48,6 +49,8 @@ export interface TenantData {
   readonly passkeys: PasskeyStore;
   readonly passwordResets: PasswordResetStore;
   readonly audit: AuditStore;
+  /** Audit chains an import brought along, read-only (domain/audit/imported-audit.ts). */
+  readonly importedAudit: ImportedAuditStore;
   readonly identityProvider: IdentityProviderStore;
   readonly oidcLoginStates: OidcLoginStateStore;
   readonly federatedIdentities: FederatedIdentityStore;

@@ -113,7 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { services: options.services });
-  await app.register(privacyRoutes);
+  await app.register(privacyRoutes, { exportArchiveDays: options.services.exports.archiveLifetimeDays });
   await app.register(authRoutes, { services: options.services });
   await app.register(enrollmentDeviceRoutes, { services: options.services });
   await app.register(agentRoutes, { services: options.services, bodyLimit });

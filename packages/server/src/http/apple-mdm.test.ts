@@ -12,7 +12,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { build } from 'plist';
 import { openRuntime } from '../compose.js';
-import { AppleInventoryRefreshJob } from '../domain/apple-mdm/apple-inventory-job.js';
+import { AppleIdentityRenewalJob, AppleInventoryRefreshJob } from '../domain/apple-mdm/apple-inventory-job.js';
+import { IDENTITY_RENEWAL_DAYS } from '../domain/apple-mdm/apple-mdm-service.js';
+import { DEVICE_CERTIFICATE_DAYS } from '../domain/enrollment/certificate-authority.js';
 import { defaultCountryRegions } from '../domain/tenants/region-map.js';
 import {
   AppleDeviceSimulator,
@@ -219,6 +221,62 @@ for (const { name, create } of BACKENDS) {
       assert.deepEqual(await queuedFor(Date.now()), [], 'just taken again');
     });
 
+    test('an identity certificate near its end is renewed in place: the reinstalled MDM profile, SCEP, and the old certificate refused after', async () => {
+      // A tenant of its own: the renewal job queues a profile for every due device of the tenant.
+      const own = await seedTenant(h, 'GB');
+      const { certificatePem, privateKeyPem } = await pushCertificate();
+      assert.equal(
+        (await api(own.adminToken, 'PUT', '/api/v1/apple-mdm/push-certificate', { certificatePem, privateKeyPem })).statusCode,
+        200,
+      );
+      const sim = await AppleDeviceSimulator.enroll(transport(), own.enrollmentToken);
+      await sim.session();
+      const id = String((await deviceOf(own, sim))?.['id']);
+      const job = new AppleIdentityRenewalJob(h.runtime.services.tenants, h.runtime.services.appleMdm);
+      await job.run({ now: Date.now(), previousSuccessAt: null });
+      assert.deepEqual(await sim.session(), [], 'a new certificate is not due');
+
+      const due = Date.now() + (DEVICE_CERTIFICATE_DAYS - IDENTITY_RENEWAL_DAYS + 1) * 24 * 3600_000;
+      await job.run({ now: due, previousSuccessAt: null });
+      await job.run({ now: due, previousSuccessAt: due });
+      const old = sim.identity;
+      const handled = await sim.session();
+      assert.deepEqual(
+        handled.map((c) => `${c.requestType}:${c.answered}`),
+        ['InstallProfile:Acknowledged'],
+        'one renewal, however often the job ran',
+      );
+      assert.equal(sim.renewals, 1);
+      assert.notEqual(sim.identity.certificate.serialNumber, old.certificate.serialNumber);
+      const bound = await h.runtime.storage
+        .inspectRegionStore(own.region)
+        .selectFrom('apple_mdm_devices')
+        .select(['certificate_serial', 'certificate_not_after'])
+        .where('tenant_id', '=', own.tenantId)
+        .where('device_id', '=', id)
+        .executeTakeFirstOrThrow();
+      assert.equal(bound.certificate_serial, sim.identity.certificate.serialNumber);
+      assert.equal(Number(bound.certificate_not_after), sim.identity.certificate.notAfter.getTime());
+
+      // The renewed device goes on working; the old certificate no longer speaks for it (never a 401).
+      assert.deepEqual(await sim.session(), []);
+      const body = Buffer.from(build({ UDID: sim.device.udid, Status: 'Idle' }));
+      const stale = await transport()({
+        method: 'PUT',
+        url: sim.mdm.serverUrl,
+        headers: { 'content-type': 'application/x-apple-aspen-mdm', 'mdm-signature': await sim.sign(body, old) },
+        body,
+      });
+      assert.equal(stale.status, 409, stale.body.toString());
+      assert.equal(problem(stale).code, 'apple-mdm-enrollment-conflict');
+      assert.equal((await api(own.adminToken, 'GET', `/api/v1/devices/${id}`)).json<{ status: string }>().status, 'active');
+
+      const audit = await api(own.adminToken, 'GET', '/api/v1/audit-events?limit=200');
+      const activities = audit.json<{ items: { activity: string }[] }>().items.map((e) => e.activity);
+      assert.ok(activities.includes('Start Apple MDM identity renewal'), activities.join(', '));
+      assert.ok(activities.includes('Renew Apple MDM identity certificate'), activities.join(', '));
+    });
+
     test('a NotNow command is skipped for the rest of the session and sent again in the next', async () => {
       const sim = await AppleDeviceSimulator.enroll(transport(), t.enrollmentToken);
       await sim.session();
@@ -314,14 +372,82 @@ for (const { name, create } of BACKENDS) {
       await api(t.adminToken, 'DELETE', `/api/v1/configuration-profiles/${profileId}`);
     });
 
+    test('a trusted root and a restrictions profile are installed and succeed, and are removed when unassigned', async () => {
+      const sim = await AppleDeviceSimulator.enroll(transport(), t.enrollmentToken);
+      await sim.session();
+      const id = String((await deviceOf(t, sim))?.['id']);
+      const create = async (body: object) => {
+        const res = await api(t.adminToken, 'POST', '/api/v1/configuration-profiles', body);
+        assert.equal(res.statusCode, 201, res.body);
+        return res.json<{ id: string }>().id;
+      };
+      const rootId = await create({
+        name: 'Company root',
+        kind: 'certificate',
+        certificate: { certificateType: 'trustedRoot', trustedRoot: { source: 'tenantCa' } },
+      });
+      const restrictionsId = await create({
+        name: 'No camera',
+        kind: 'restrictions',
+        restrictions: { cameraDisabled: true, usbStorageDisabled: true, minimumPasswordLength: 6 },
+      });
+      const assign = (profileId: string, assignments: unknown[]) =>
+        api(t.adminToken, 'PUT', `/api/v1/configuration-profiles/${profileId}/assignments`, { assignments });
+      const statuses = async () =>
+        new Map(
+          (await api(t.adminToken, 'GET', `/api/v1/devices/${id}/profiles`))
+            .json<{ items: { profileId: string; status: string }[] }>()
+            .items.map((r) => [r.profileId, r.status]),
+        );
+      for (const profileId of [rootId, restrictionsId]) {
+        assert.equal((await assign(profileId, [{ target: 'allDevices', mode: 'include' }])).statusCode, 200);
+      }
+      const installed = await sim.session();
+      assert.deepEqual(
+        installed.map((c) => `${c.requestType}:${c.answered}`),
+        ['InstallProfile:Acknowledged', 'InstallProfile:Acknowledged'],
+      );
+      assert.deepEqual(
+        await statuses(),
+        new Map([
+          [rootId, 'succeeded'],
+          [restrictionsId, 'succeeded'],
+        ]),
+      );
+      const contentOf = (profileId: string) =>
+        (sim.installedProfiles.get(`io.custos.profile.${profileId}`)?.['PayloadContent'] as Record<string, unknown>[] | undefined) ?? [];
+      const [root] = contentOf(rootId);
+      assert.equal(root?.['PayloadType'], 'com.apple.security.root');
+      const ca = (await (await h.runtime.services.tenants.data(t.tenantId)).certificateAuthority.get())?.certificatePem ?? '';
+      assert.deepEqual(
+        Buffer.from(root?.['PayloadContent'] as Uint8Array),
+        Buffer.from(x509.PemConverter.decodeFirst(ca)),
+        'the tenant CA, DER',
+      );
+      const [access, passcode] = contentOf(restrictionsId);
+      assert.equal(access?.['PayloadType'], 'com.apple.applicationaccess');
+      assert.equal(access?.['allowCamera'], false);
+      assert.equal(passcode?.['minLength'], 6);
+
+      for (const profileId of [rootId, restrictionsId]) assert.equal((await assign(profileId, [])).statusCode, 200);
+      const removed = await sim.session();
+      assert.deepEqual(
+        removed.map((c) => `${c.requestType}:${c.command['Identifier'] as string}:${c.answered}`).sort(),
+        [rootId, restrictionsId].map((p) => `RemoveProfile:io.custos.profile.${p}:Acknowledged`).sort(),
+      );
+      assert.equal(sim.installedProfiles.size, 0);
+      assert.equal((await statuses()).size, 0);
+      for (const profileId of [rootId, restrictionsId]) await api(t.adminToken, 'DELETE', `/api/v1/configuration-profiles/${profileId}`);
+    });
+
     test('a profile kind Apple devices cannot take is reported not applicable, with the reason', async () => {
       const sim = await AppleDeviceSimulator.enroll(transport(), t.enrollmentToken);
       await sim.session();
       const id = String((await deviceOf(t, sim))?.['id']);
       const created = await api(t.adminToken, 'POST', '/api/v1/configuration-profiles', {
-        name: 'Company root',
+        name: 'Device certificate',
         kind: 'certificate',
-        certificate: { certificateType: 'trustedRoot', trustedRoot: { source: 'tenantCa' } },
+        certificate: { certificateType: 'clientCertificate' },
       });
       assert.equal(created.statusCode, 201, created.body);
       const profileId = created.json<{ id: string }>().id;
@@ -332,7 +458,7 @@ for (const { name, create } of BACKENDS) {
         items: { status: string; reason: string }[];
       }>().items;
       assert.equal(rows[0]?.status, 'notApplicable');
-      assert.match(rows[0]?.reason ?? '', /does not yet send certificate profiles to Apple MDM devices/);
+      assert.match(rows[0]?.reason ?? '', /clientCertificate profiles are not sent to Apple MDM devices/);
       assert.deepEqual(await sim.session(), [], 'nothing is sent');
       await api(t.adminToken, 'DELETE', `/api/v1/configuration-profiles/${profileId}`);
     });

@@ -1,7 +1,8 @@
 /**
  * Export and import (SPEC §9) on SQLite and PostgreSQL: the archive's manifest counts and checksums,
  * what is never exported, the background export API with progress and download, the round trip
- * export → import into a new tenant → export, a personal export, and the CSV reports.
+ * export → import into a new tenant → export (the audit log as an imported chain, verified and
+ * listed apart), a personal export, and the CSV reports.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { PassThrough, Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { Actor } from '../domain/access/authorize.js';
 import type { ExportManifest } from '../domain/export/export-archive.js';
+import { toJsonLine } from '../domain/export/export-entities.js';
 import { DomainError } from '../domain/domain-error.js';
 import { runCli } from '../cli/program.js';
 import { BACKENDS, sqliteBackend } from '../test-support/backends.js';
@@ -30,6 +32,10 @@ async function readArchive(bytes: Buffer): Promise<Archive> {
     files.set(entry.header.name, Buffer.concat(chunks));
   }
   return files;
+}
+
+function omit(row: Record<string, unknown>, columns: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !columns.includes(k)));
 }
 
 function manifestOf(archive: Archive): ExportManifest {
@@ -165,7 +171,7 @@ for (const { name, create } of BACKENDS) {
       assert.equal(exported[0]!.operation, 'export');
     });
 
-    test('export → import into a new tenant → export reproduces every entity and checksum', async () => {
+    test('export → import into a new tenant → export reproduces every entity and checksum, the audit log as an imported chain', async () => {
       const source = await populatedTenant('FR');
       const first = await readArchive(await collect((out) => h.runtime.services.exports.exportTo(SYSTEM, source.tenantId, out)));
       const { tenant: target } = await h.runtime.services.tenants.create({ name: 'Imported', country: 'FR' });
@@ -176,16 +182,54 @@ for (const { name, create } of BACKENDS) {
       const after = manifestOf(second);
       for (const file of before.files) {
         const again = after.files.find((f) => f.name === file.name)!;
-        if (file.name === 'audit-events.jsonl') continue;
+        if (file.name === 'audit-events.jsonl' || file.name === 'imported-audit-events.jsonl') continue;
         assert.equal(again.count, file.count, `${file.name}: same count`);
         assert.equal(again.sha256, file.sha256, `${file.name}: same content`);
       }
-      // The new tenant's chain: its creation, then the import naming the source manifest.
+      // The source's audit file comes back as the imported chain: every event, byte for byte, with its source tenant and position.
+      const sourceAudit = before.files.find((f) => f.name === 'audit-events.jsonl')!;
+      const carried = after.files.find((f) => f.name === 'imported-audit-events.jsonl')!;
+      assert.equal(before.files.find((f) => f.name === 'imported-audit-events.jsonl')?.count, 0);
+      assert.equal(carried.count, sourceAudit.count, 'imported chain: the same count as the source audit file');
+      const expected = rowsOf(first, 'audit-events.jsonl')
+        .map((row, i) => toJsonLine({ ...row, source_tenant_id: source.tenantId, position: i + 1 }))
+        .join('');
+      assert.equal(
+        carried.sha256,
+        createHash('sha256').update(expected).digest('hex'),
+        'imported chain: the checksum of the source audit file',
+      );
+      assert.equal(
+        createHash('sha256')
+          .update(
+            rowsOf(second, 'imported-audit-events.jsonl')
+              .map((r) => toJsonLine(omit(r, ['source_tenant_id', 'position'])))
+              .join(''),
+          )
+          .digest('hex'),
+        sourceAudit.sha256,
+        'without the two added columns, the imported chain is the source audit file',
+      );
+
+      // The new tenant's chain: its creation, then the import naming the source and attesting the imported chain.
       const data = await h.runtime.services.tenants.data(target.id);
       const events = (await data.audit.list({}, { limit: 10 })).reverse();
       assert.deepEqual(events.map((e) => e.activity).slice(0, 2), ['Create tenant', 'Import tenant data']);
       assert.equal(events[1]!.targets[0]!.id, result.sourceManifestSha256);
-      assert.equal((await h.runtime.services.audit.verify(SYSTEM, target.id)).intact, true);
+      const attested = events[1]!.targets[0]!.modifiedProperties!.find((p) => p.name === 'importedAuditChains')!.newValue as {
+        sourceTenantId: string;
+        events: number;
+      }[];
+      assert.deepEqual(
+        attested.map((c) => [c.sourceTenantId, c.events]),
+        [[source.tenantId, sourceAudit.count]],
+      );
+      const verdict = await h.runtime.services.audit.verify(SYSTEM, target.id);
+      assert.equal(verdict.intact, true);
+      assert.deepEqual(
+        verdict.imported.map((c) => [c.sourceTenantId, c.intact, c.events, c.attested]),
+        [[source.tenantId, true, sourceAudit.count, true]],
+      );
       // Imported devices are encrypted under the new tenant's key and searchable.
       const raw = await h.runtime.storage
         .inspectRegionStore(target.region)
@@ -195,6 +239,103 @@ for (const { name, create } of BACKENDS) {
         .execute();
       assert.ok(raw.every((r) => r.serial_number === null || r.serial_number.startsWith('v1:')));
       assert.equal((await data.devices.list({ search: 'SER-EXPORT-1' })).items.length, 1);
+
+      // A second hop carries both chains on: the first source's and the intermediate tenant's own.
+      const { tenant: third } = await h.runtime.services.tenants.create({ name: 'Imported twice', country: 'FR' });
+      await h.runtime.services.exports.importFrom(SYSTEM, third.id, Readable.from([await repack(second, (_, c) => c)]));
+      const twice = await h.runtime.services.audit.verify(SYSTEM, third.id);
+      assert.equal(twice.intact, true);
+      assert.deepEqual(twice.imported.map((c) => c.sourceTenantId).sort(), [source.tenantId, target.id].sort());
+      assert.ok(twice.imported.every((c) => c.intact && c.attested));
+    });
+
+    test('imported audit events are listed apart with their source tenant, and a changed one fails verification', async () => {
+      const source = await populatedTenant('PT');
+      const archive = await collect((out) => h.runtime.services.exports.exportTo(SYSTEM, source.tenantId, out));
+      const { tenant: target } = await h.runtime.services.tenants.create({ name: 'Listed', country: 'PT' });
+      await h.runtime.services.exports.importFrom(SYSTEM, target.id, Readable.from([archive]));
+      const { token } = await h.runtime.services.apiTokens.create(SYSTEM, target.id, { role: 'Tenant Administrator' });
+      const page = await call(token, 'GET', '/api/v1/audit-events?source=imported&limit=2');
+      assert.equal(page.statusCode, 200, page.body);
+      const body = page.json<{ items: { sourceTenantId: string; sequence: number }[]; nextCursor: string | null }>();
+      assert.equal(body.items.length, 2);
+      assert.ok(body.items.every((e) => e.sourceTenantId === source.tenantId));
+      assert.ok(body.items[0]!.sequence > body.items[1]!.sequence, 'newest first');
+      assert.ok(body.nextCursor);
+      const next = await call(token, 'GET', `/api/v1/audit-events?source=imported&limit=500&cursor=${body.nextCursor}`);
+      assert.ok(next.json<{ items: unknown[] }>().items.length >= 3);
+      const own = await call(token, 'GET', '/api/v1/audit-events?limit=500');
+      assert.ok(
+        own.json<{ items: { activity: string; sourceTenantId?: string }[] }>().items.every((e) => e.sourceTenantId === undefined),
+        'the own chain is listed without a source',
+      );
+      const bad = await call(token, 'GET', '/api/v1/audit-events?source=elsewhere');
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json<{ code: string }>().code, 'validation-failed');
+
+      // Someone with database access edits an imported event: verification names it.
+      const store = h.runtime.storage.inspectRegionStore(target.region);
+      const original = await store
+        .selectFrom('imported_audit_events')
+        .select('actor_name')
+        .where('tenant_id', '=', target.id)
+        .where('sequence', '=', 2)
+        .executeTakeFirstOrThrow();
+      await store
+        .updateTable('imported_audit_events')
+        .set({ actor_name: 'someone else' })
+        .where('tenant_id', '=', target.id)
+        .where('sequence', '=', 2)
+        .execute();
+      const verdict = await h.runtime.services.audit.verify(SYSTEM, target.id);
+      assert.equal(verdict.intact, false);
+      assert.equal(verdict.intact ? '' : verdict.problem, 'altered');
+      assert.match(verdict.intact ? '' : verdict.detail, new RegExp(`imported chain of tenant ${source.tenantId}`));
+      // Deleting the newest imported event is seen too: the import event attests where the chain ends.
+      await store
+        .updateTable('imported_audit_events')
+        .set({ actor_name: original.actor_name })
+        .where('tenant_id', '=', target.id)
+        .where('sequence', '=', 2)
+        .execute();
+      assert.equal((await h.runtime.services.audit.verify(SYSTEM, target.id)).intact, true, 'restored');
+      const last = await store
+        .selectFrom('imported_audit_events')
+        .select('position')
+        .where('tenant_id', '=', target.id)
+        .orderBy('position', 'desc')
+        .executeTakeFirstOrThrow();
+      await store.deleteFrom('imported_audit_events').where('tenant_id', '=', target.id).where('position', '=', last.position).execute();
+      const truncated = (await h.runtime.services.audit.verify(SYSTEM, target.id)).imported[0]!;
+      assert.equal(truncated.intact, false);
+      assert.equal(truncated.intact ? '' : truncated.problem, 'missing');
+    });
+
+    test('an archive whose audit chain does not link is refused, even with a matching manifest', async () => {
+      const source = await populatedTenant('AT');
+      const archive = await readArchive(await collect((out) => h.runtime.services.exports.exportTo(SYSTEM, source.tenantId, out)));
+      // Rewrite one event's actor and fix the manifest's count and checksum: only the chain can tell.
+      const lines = archive
+        .get('audit-events.jsonl')!
+        .toString('utf8')
+        .replace(/"actor_name":"[^"]*"/, '"actor_name":"forged"');
+      const forged = Buffer.from(lines, 'utf8');
+      const manifest = manifestOf(archive);
+      const audit = manifest.files.find((f) => f.name === 'audit-events.jsonl')!;
+      audit.sha256 = createHash('sha256').update(forged).digest('hex');
+      audit.bytes = forged.length;
+      const tampered = await repack(archive, (name, c) =>
+        name === 'audit-events.jsonl' ? forged : name === 'manifest.json' ? Buffer.from(JSON.stringify(manifest)) : c,
+      );
+      const { tenant: target } = await h.runtime.services.tenants.create({ name: 'Forged', country: 'AT' });
+      await assert.rejects(
+        h.runtime.services.exports.importFrom(SYSTEM, target.id, Readable.from([tampered])),
+        (e: unknown) =>
+          e instanceof DomainError && e.code === 'import-archive-invalid' && /audit chain of tenant .* is broken/.test(e.message),
+      );
+      const data = await h.runtime.services.tenants.data(target.id);
+      assert.equal(await data.tableRows.count('imported_audit_events'), 0, 'nothing was imported');
+      assert.equal(await data.tableRows.count('users'), 0);
     });
 
     test('an import is refused into a tenant that holds data, and a tampered archive changes nothing', async () => {
@@ -376,6 +517,12 @@ describe('custos export, import and keys rotate (command line, SQLite data direc
     assert.equal(imported.code, 0);
     assert.equal((imported.json['counts'] as Record<string, number>)['devices.jsonl'], 1);
     assert.equal(imported.json['sourceManifestSha256'], exported.json['manifestSha256']);
+    const verified = await cli(['audit', 'verify', '--tenant', target.id]);
+    assert.equal(verified.code, 0, 'the new tenant chain and the imported chain verify');
+    assert.deepEqual(
+      (verified.json['imported'] as { sourceTenantId: string; intact: boolean }[]).map((c) => [c.sourceTenantId, c.intact]),
+      [[t.tenantId, true]],
+    );
     const again = await cli(['import', '--tenant', target.id, '--from', file]);
     assert.equal(again.code, 1, 'a second import into the same tenant is refused');
 

@@ -69,6 +69,9 @@ for (const { name, create } of BACKENDS) {
     };
     const admin = () => ({ authorization: `Bearer ${t.adminToken}` });
     const store = () => h.runtime.storage.inspectRegionStore(t.region);
+    /** User names are stored encrypted: a user's id is found through the repository's keyed hash. */
+    const userIdOf = async (tenantId: string, userName: string) =>
+      (await (await h.runtime.services.tenants.data(tenantId)).users.findByUserName(userName))?.id ?? 'none';
     const idpConfig = () => ({
       issuer: idp.issuer,
       clientId: CLIENT_ID,
@@ -255,7 +258,7 @@ for (const { name, create } of BACKENDS) {
         .selectFrom('users')
         .selectAll()
         .where('tenant_id', '=', t.tenantId)
-        .where('user_name', '=', 'alice@example.com')
+        .where('id', '=', await userIdOf(t.tenantId, 'alice@example.com'))
         .executeTakeFirstOrThrow();
       assert.equal(user.source, 'federated');
       assert.equal(user.external_id, 'alice-sub');
@@ -482,7 +485,7 @@ for (const { name, create } of BACKENDS) {
         )
         .select(['user_sessions.created_at', 'user_sessions.absolute_expires_at'])
         .where('users.tenant_id', '=', t.tenantId)
-        .where('users.user_name', '=', 'bob@example.com')
+        .where('users.id', '=', await userIdOf(t.tenantId, 'bob@example.com'))
         .executeTakeFirstOrThrow();
       assert.equal(Number(row.absolute_expires_at) - Number(row.created_at), 720 * HOUR);
       const session = () => h.app.inject({ url: '/api/v1/auth/session', cookies: { custos_session: cookie } });
@@ -504,7 +507,7 @@ for (const { name, create } of BACKENDS) {
         .selectFrom('users')
         .select('id')
         .where('tenant_id', '=', t.tenantId)
-        .where('user_name', '=', 'bob@example.com')
+        .where('id', '=', await userIdOf(t.tenantId, 'bob@example.com'))
         .executeTakeFirstOrThrow();
       await h.runtime.services.users.updateUser(SYSTEM, t.tenantId, row.id, { active: false });
       refusal((await signIn(bob)).res, 'account-deactivated');

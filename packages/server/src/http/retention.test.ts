@@ -199,12 +199,13 @@ for (const { name, create } of BACKENDS) {
           ['audit-events', 365],
           ['command-results', 90],
           ['inventory', null],
+          ['export-archives', 7],
         ],
       );
       const t = await tenant();
       const info = await app.inject({ method: 'GET', url: `/api/v1/enroll/info?token=${encodeURIComponent(t.enrollmentToken)}` });
       assert.equal(info.statusCode, 200, info.body);
-      assert.equal(info.json<{ retention: string[] }>().retention.length, 4);
+      assert.equal(info.json<{ retention: string[] }>().retention.length, 5);
     });
   });
 }

@@ -351,11 +351,15 @@ export interface DeviceComplianceResultTable {
 export interface UserTable {
   tenant_id: string;
   id: string;
+  /** Encrypted, like `email` and `phone` (region migration 0016). */
   user_name: string;
-  /** The user name lower-cased: sign-in and SCIM `userName eq` are case-insensitive. */
-  user_name_key: string;
+  /** Keyed hash of the lower-cased user name: sign-in and SCIM `userName eq` are case-insensitive; unique per tenant. */
+  user_name_hash: string | null;
   display_name: string | null;
   email: string | null;
+  /** Keyed hash of the lower-cased email address. */
+  email_hash: string | null;
+  phone: string | null;
   /** `cloud | federated | scim` */
   source: string;
   external_id: string | null;
@@ -503,6 +507,13 @@ export interface AuditEventTable {
   hash: string;
 }
 
+/** An event of an audit chain an import brought along (migration 0017): hashed by its source tenant. */
+export interface ImportedAuditEventTable extends Omit<AuditEventTable, 'tenant_id'> {
+  tenant_id: string;
+  position: number;
+  source_tenant_id: string;
+}
+
 export interface AuditChainHeadTable {
   tenant_id: string;
   sequence: number;
@@ -648,6 +659,8 @@ export interface AppleMdmEnrollmentTable {
   certificate_serial: string | null;
   udid: string | null;
   device_id: string | null;
+  /** Set on an enrollment made to renew this device's identity certificate. */
+  renews_device_id: string | null;
 }
 
 export interface AppleMdmDeviceTable {
@@ -656,6 +669,7 @@ export interface AppleMdmDeviceTable {
   udid: string;
   enrollment_id: string;
   certificate_serial: string;
+  certificate_not_after: number | null;
   topic: string;
   push_token: string | null;
   push_magic: string | null;
@@ -698,6 +712,11 @@ export interface TenantExportTable {
   bytes: number | null;
   manifest_sha256: string | null;
   error: string | null;
+  /** Last sign of life of a running job (migration 0017); null for rows older than it. */
+  heartbeat_at: number | null;
+  error_code: string | null;
+  /** When a completed archive is deleted (migration 0017). */
+  expires_at: number | null;
 }
 
 export interface RegionDatabase {
@@ -733,6 +752,7 @@ export interface RegionDatabase {
   webauthn_challenges: WebAuthnChallengeTable;
   password_reset_tokens: PasswordResetTokenTable;
   audit_events: AuditEventTable;
+  imported_audit_events: ImportedAuditEventTable;
   audit_chain_heads: AuditChainHeadTable;
   audit_checkpoints: AuditCheckpointTable;
   identity_providers: IdentityProviderTable;

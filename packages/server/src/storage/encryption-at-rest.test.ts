@@ -1,6 +1,7 @@
 /**
  * Encryption at rest (SPEC §9) on SQLite and PostgreSQL: the raw region store holds no sensitive
- * catalog value in clear, the API still returns them, equality lookups work through keyed hashes,
+ * catalog value in clear (devices, and users' names, emails and phones, enrollment tokens' user
+ * emails), the API and SCIM still return them, equality lookups work through keyed hashes,
  * a value moved to another tenant or column does not decrypt, rotation re-encrypts everything and
  * retires the old key, and destroying a tenant's keys makes its values unreadable.
  */
@@ -25,6 +26,9 @@ const SECRETS = {
   exchangeDeviceId: 'EXCH-8F3A9C2D',
 };
 const EMAIL = 'Alice.Secret@example.com';
+const USER = { userName: 'Carol.Secret@example.com', email: 'carol.private@example.org', phone: '+43 1 234 5678' };
+const TOKEN_EMAIL = 'Dave.Token@example.com';
+const PASSWORD = 'correct horse battery staple';
 const SENSITIVE_COLUMNS = ['serial_number', 'wifi_mac', 'ethernet_mac', 'imei', 'exchange_device_id', 'user_email'] as const;
 
 function sensitiveDevice(overrides: Partial<DeviceRecord> = {}): DeviceRecord {
@@ -178,6 +182,263 @@ for (const { name, create } of BACKENDS) {
       assert.equal(events.length, 1, 'the rotation is audited');
     });
 
+    const inject = (method: 'GET' | 'POST' | 'PATCH', url: string, bearer: string, payload?: Record<string, unknown>) =>
+      h.app.inject({ method, url, headers: { authorization: `Bearer ${bearer}` }, ...(payload === undefined ? {} : { payload }) });
+
+    /** The tenant's raw identity rows (users, enrollment tokens, audit events, sign-in throttles) as lower-cased text. */
+    const rawIdentityText = async (region: string, tenantId: string) => {
+      const store = h.runtime.storage.inspectRegionStore(region);
+      const rows = await Promise.all(
+        (['users', 'enrollment_tokens', 'audit_events', 'sign_in_throttles'] as const).map((table) =>
+          store.selectFrom(table).selectAll().where('tenant_id', '=', tenantId).execute(),
+        ),
+      );
+      return JSON.stringify(rows).toLowerCase();
+    };
+
+    const signIn = (tenantId: string, userName: string) =>
+      h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { tenantId, userName, password: PASSWORD } });
+
+    test('user names, emails, phones and token emails are stored encrypted; sign-in, SCIM and uniqueness work through hashes', async () => {
+      const t = await seedTenant(h, 'AT');
+      const created = await inject('POST', '/api/v1/users', t.adminToken, { ...USER, password: PASSWORD });
+      assert.equal(created.statusCode, 201, created.body);
+      const user = created.json<{ id: string; phone: string | null }>();
+      assert.equal(user.phone, USER.phone);
+      await h.runtime.services.enrollment.createToken(SYSTEM, t.tenantId, { ownership: 'corporate', userEmail: TOKEN_EMAIL });
+      const scimToken = (await inject('POST', '/api/v1/scim/token', t.adminToken)).json<{ token: string }>().token;
+      const scimUsers = async (filter: string) =>
+        (await inject('GET', `/scim/v2/Users?filter=${encodeURIComponent(filter)}`, scimToken)).json<{
+          totalResults: number;
+          Resources: { id: string; userName: string; emails: { value: string }[]; phoneNumbers: { value: string }[] }[];
+        }>();
+
+      const text = await rawIdentityText(t.region, t.tenantId);
+      for (const value of [...Object.values(USER), TOKEN_EMAIL])
+        assert.ok(!text.includes(value.toLowerCase()), `${value} is not stored in clear`);
+      const row = await h.runtime.storage
+        .inspectRegionStore(t.region)
+        .selectFrom('users')
+        .selectAll()
+        .where('tenant_id', '=', t.tenantId)
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
+      for (const column of ['user_name', 'email', 'phone'] as const) assert.match(String(row[column]), /^v1:1:/, `${column} is encrypted`);
+      assert.ok(row.user_name_hash && row.email_hash, 'the lookup hashes are set');
+
+      const read = (await inject('GET', `/api/v1/users/${user.id}`, t.adminToken)).json<Record<string, unknown>>();
+      assert.deepEqual([read['userName'], read['email'], read['phone']], Object.values(USER), 'the API returns them decrypted');
+      const tokens = await (await h.runtime.services.tenants.data(t.tenantId)).enrollmentTokens.list();
+      assert.deepEqual(
+        tokens.map((tk) => tk.userEmail),
+        [null, TOKEN_EMAIL],
+        'the token email reads back',
+      );
+      const list = await inject('GET', `/api/v1/users?userName=${encodeURIComponent(USER.userName.toUpperCase())}`, t.adminToken);
+      assert.deepEqual(
+        list.json<{ items: { id: string }[] }>().items.map((u) => u.id),
+        [user.id],
+        'the exact user name filter goes through the hash, case-insensitively',
+      );
+
+      const failed = await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { tenantId: t.tenantId, userName: USER.userName, password: 'not the password' },
+      });
+      assert.equal(failed.statusCode, 401, 'a failed sign-in is counted against the account (by its keyed hash)');
+      const throttles = await h.runtime.storage
+        .inspectRegionStore(t.region)
+        .selectFrom('sign_in_throttles')
+        .selectAll()
+        .where('tenant_id', '=', t.tenantId)
+        .where('key', 'like', 'account:%')
+        .execute();
+      assert.equal(throttles.length, 1);
+      assert.ok(!JSON.stringify(throttles).toLowerCase().includes(USER.userName.toLowerCase()), 'the throttle key is a keyed hash');
+      for (const name of [USER.userName, USER.userName.toUpperCase(), USER.userName.toLowerCase()]) {
+        assert.equal((await signIn(t.tenantId, name)).statusCode, 200, `password sign-in as ${name}`);
+      }
+      const byName = await scimUsers(`userName eq "${USER.userName.toLowerCase()}"`);
+      assert.deepEqual(
+        byName.Resources.map((r) => [r.id, r.userName, r.emails[0]?.value, r.phoneNumbers[0]?.value]),
+        [[user.id, USER.userName, USER.email, USER.phone]],
+      );
+      assert.equal((await scimUsers(`emails eq "${USER.email.toUpperCase()}"`)).totalResults, 1, 'SCIM emails eq');
+      assert.equal((await scimUsers('userName eq "carol"')).totalResults, 0, 'no partial matches');
+
+      const duplicate = await inject('POST', '/api/v1/users', t.adminToken, { userName: USER.userName.toUpperCase() });
+      assert.equal(duplicate.statusCode, 409, 'a user name differing only in case is refused');
+      const store = h.runtime.storage.inspectRegionStore(t.region);
+      await assert.rejects(
+        store
+          .insertInto('users')
+          .values({ ...row, id: randomUUID() })
+          .execute(),
+        'the unique index on the user name hash holds in the store itself',
+      );
+
+      const events = await (await h.runtime.services.tenants.data(t.tenantId)).audit.list({ activity: 'Create user' }, { limit: 5 });
+      const target = events[0]?.targets[0];
+      assert.equal(target?.id, user.id, 'the audit event references the user by id');
+      assert.equal(target?.name, undefined);
+      assert.deepEqual(
+        target?.modifiedProperties?.filter((p) => ['userName', 'email', 'phone'].includes(p.name)).map((p) => p.newValue),
+        ['[redacted]', '[redacted]', '[redacted]'],
+        'that they were set is recorded, not their values',
+      );
+    });
+
+    test('the users list sorts decrypted names and pages with its cursor; a bad phone number is refused', async () => {
+      const t = await seedTenant(h, 'PT');
+      for (const userName of ['mallory@example.com', 'Bob@example.com', 'alice@example.com', 'carol@example.com']) {
+        assert.equal((await inject('POST', '/api/v1/users', t.adminToken, { userName })).statusCode, 201);
+      }
+      const page1 = (await inject('GET', '/api/v1/users?limit=3', t.adminToken)).json<{
+        items: { userName: string }[];
+        nextCursor: string;
+      }>();
+      assert.deepEqual(
+        page1.items.map((u) => u.userName),
+        ['alice@example.com', 'Bob@example.com', 'carol@example.com'],
+      );
+      const page2 = (await inject('GET', `/api/v1/users?limit=3&cursor=${page1.nextCursor}`, t.adminToken)).json<{
+        items: { userName: string }[];
+        nextCursor: string | null;
+      }>();
+      assert.deepEqual(
+        page2.items.map((u) => u.userName),
+        ['mallory@example.com'],
+      );
+      assert.equal(page2.nextCursor, null);
+
+      for (const phone of ['call me', '+1', '+'.padEnd(40, '1')]) {
+        const bad = await inject('POST', '/api/v1/users', t.adminToken, { userName: 'dan@example.com', phone });
+        assert.ok([400, 422].includes(bad.statusCode), `${phone}: ${bad.body}`);
+      }
+      assert.equal(
+        (await inject('GET', '/api/v1/users?userName=dan@example.com', t.adminToken)).json<{ items: unknown[] }>().items.length,
+        0,
+      );
+      const bob = (await inject('GET', '/api/v1/users?userName=bob@example.com', t.adminToken)).json<{ items: { id: string }[] }>()
+        .items[0];
+      const patched = await inject('PATCH', `/api/v1/users/${bob?.id}`, t.adminToken, { phone: '(030) 1234-5678' });
+      assert.equal(patched.json<{ phone: string }>().phone, '(030) 1234-5678', 'the admin API sets the phone');
+    });
+
+    test('SCIM fills the phone from phoneNumbers on create, replace and patch', async () => {
+      const t = await seedTenant(h, 'GR');
+      const scimToken = (await inject('POST', '/api/v1/scim/token', t.adminToken)).json<{ token: string }>().token;
+      const scim = (method: 'POST' | 'PUT' | 'PATCH', path: string, body: unknown) =>
+        h.app.inject({
+          method,
+          url: `/scim/v2${path}`,
+          headers: { authorization: `Bearer ${scimToken}`, 'content-type': 'application/scim+json' },
+          payload: JSON.stringify(body),
+        });
+      const schemas = ['urn:ietf:params:scim:schemas:core:2.0:User'];
+      const created = await scim('POST', '/Users', {
+        schemas,
+        userName: 'erin@example.com',
+        phoneNumbers: [
+          { type: 'home', value: '+30 210 000 0000' },
+          { type: 'mobile', value: '+30 690 000 0001' },
+          { type: 'work', value: '+30 210 000 0002' },
+        ],
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const erin = created.json<{ id: string; phoneNumbers: { value: string }[] }>();
+      assert.deepEqual(
+        erin.phoneNumbers.map((p) => p.value),
+        ['+30 690 000 0001'],
+        'the first work or mobile number',
+      );
+      const replaced = await scim('PUT', `/Users/${erin.id}`, {
+        schemas,
+        userName: 'erin@example.com',
+        phoneNumbers: [
+          { type: 'mobile', value: '+30 690 000 0001' },
+          { type: 'work', value: '+30 210 000 0002', primary: true },
+        ],
+      });
+      assert.deepEqual(
+        replaced.json<{ phoneNumbers: { value: string }[] }>().phoneNumbers.map((p) => p.value),
+        ['+30 210 000 0002'],
+        'the primary one',
+      );
+      const patched = await scim('PATCH', `/Users/${erin.id}`, {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'phoneNumbers[type eq "mobile"].value', value: '+30 690 000 0009' }],
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      assert.deepEqual(
+        patched.json<{ phoneNumbers: { value: string }[] }>().phoneNumbers.map((p) => p.value),
+        ['+30 690 000 0009'],
+        'the number a PATCH changed',
+      );
+      const text = await rawIdentityText(t.region, t.tenantId);
+      for (const value of ['erin@example.com', '690 000 0009', '210 000 0002'])
+        assert.ok(!text.includes(value), `${value} is not in clear`);
+    });
+
+    test('rotation re-encrypts users and enrollment tokens, and the lookups still work afterwards', async () => {
+      const t = await seedTenant(h, 'SE');
+      const data = await h.runtime.services.tenants.data(t.tenantId);
+      const user = await h.runtime.services.users.createUser(SYSTEM, t.tenantId, { ...USER, password: PASSWORD });
+      await h.runtime.services.enrollment.createToken(SYSTEM, t.tenantId, { ownership: 'corporate', userEmail: TOKEN_EMAIL });
+      const store = h.runtime.storage.inspectRegionStore(t.region);
+      const rawUser = () => store.selectFrom('users').selectAll().where('tenant_id', '=', t.tenantId).executeTakeFirstOrThrow();
+      const before = await rawUser();
+
+      const report = await h.runtime.services.keyRotation.rotate(SYSTEM, t.tenantId, { batchSize: 1, settleMs: 0 });
+      assert.equal(report.usersScanned, 1);
+      assert.equal(report.enrollmentTokensScanned, 2);
+      assert.equal(report.valuesReencrypted, 2, 'the user and the token with an email; the token without one has nothing to rewrite');
+      const after = await rawUser();
+      for (const column of ['user_name', 'email', 'phone'] as const) assert.match(String(after[column]), /^v1:2:/);
+      assert.notEqual(after.user_name_hash, before.user_name_hash, 'the lookup hash is re-keyed too');
+      const tokenRows = await store.selectFrom('enrollment_tokens').selectAll().where('tenant_id', '=', t.tenantId).execute();
+      assert.ok(tokenRows.some((r) => String(r.user_email).startsWith('v1:2:')));
+
+      assert.equal((await data.users.findByUserName(USER.userName.toUpperCase()))?.id, user.id);
+      assert.equal((await signIn(t.tenantId, USER.userName.toLowerCase())).statusCode, 200);
+      assert.equal(await data.scimDirectory.countUsers({ attribute: 'userName', value: USER.userName }), 1);
+      assert.equal((await data.users.get(user.id))?.phone, USER.phone);
+      assert.deepEqual(
+        (await data.enrollmentTokens.list()).map((tk) => tk.userEmail),
+        [null, TOKEN_EMAIL],
+      );
+      // A copy of the row from before the rotation no longer decrypts: its key is gone.
+      await store.updateTable('users').set({ email: before.email }).where('tenant_id', '=', t.tenantId).execute();
+      await assert.rejects(data.users.get(user.id), UndecryptableValueError);
+    });
+
+    test('export reads users and enrollment tokens in clear; import seals them under the importing tenant key', async () => {
+      const source = await seedTenant(h, 'FI');
+      const target = await seedTenant(h, 'DK');
+      const user = await h.runtime.services.users.createUser(SYSTEM, source.tenantId, USER);
+      await h.runtime.services.enrollment.createToken(SYSTEM, source.tenantId, { ownership: 'corporate', userEmail: TOKEN_EMAIL });
+      const from = await h.runtime.services.tenants.data(source.tenantId);
+      const [exported] = await from.tableRows.page('users', ['id'], null, 10);
+      assert.deepEqual([exported?.['user_name'], exported?.['email'], exported?.['phone']], Object.values(USER));
+      assert.ok(!('user_name_hash' in (exported ?? {})) && !('email_hash' in (exported ?? {})), 'no lookup hash leaves the store');
+      const tokens = await from.tableRows.page('enrollment_tokens', ['id'], null, 10);
+      assert.ok(tokens.some((row) => row['user_email'] === TOKEN_EMAIL));
+
+      const into = await h.runtime.services.tenants.data(target.tenantId);
+      await into.tableRows.insert('users', [exported ?? {}]);
+      const raw = await h.runtime.storage
+        .inspectRegionStore(target.region)
+        .selectFrom('users')
+        .selectAll()
+        .where('tenant_id', '=', target.tenantId)
+        .executeTakeFirstOrThrow();
+      assert.ok(!JSON.stringify(raw).toLowerCase().includes(USER.userName.toLowerCase()), 'the imported user is encrypted');
+      const cipher = await h.runtime.storage.tenantKeys.cipher(target.tenantId);
+      assert.equal(cipher.decrypt('users.email', String(raw.email)), USER.email, "under the importing tenant's key");
+      assert.equal((await into.users.findByUserName(USER.userName.toUpperCase()))?.id, user.id, 'and findable by its hash');
+    });
+
     test("after destroy(tenantId) the tenant's values cannot be decrypted", async () => {
       const t = await seedTenant(h, 'NL');
       const data = await h.runtime.services.tenants.data(t.tenantId);
@@ -260,6 +521,69 @@ for (const { name, create } of BACKENDS) {
       assert.equal(cipher.decrypt('serial_number', String(row.serial_number)), 'PLAIN-SN-1');
       assert.equal(row.serial_number_hash, cipher.searchHash('serial_number', 'PLAIN-SN-1'));
       assert.equal(row.user_email_hash, cipher.searchHash('user_email', 'bob@example.com'));
+    } finally {
+      await storage.close();
+      await backend.dispose();
+    }
+  });
+}
+
+for (const { name, create } of BACKENDS) {
+  test(`users and enrollment tokens stored in clear before migration 0016 are encrypted once when it is applied, on ${name}`, async () => {
+    const backend = await create();
+    const storage = Storage.open(backend.config, TEST_REGIONS);
+    try {
+      const db = storage.inspectRegionStore('eu');
+      const migrations = { getMigrations: () => Promise.resolve(regionMigrations) };
+      const { error } = await new Migrator({ db: db as Kysely<unknown>, provider: migrations }).migrateTo('0015-policy-scope-tags');
+      assert.equal(error, undefined);
+      const tenantId = randomUUID();
+      const legacy = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+      await legacy
+        .insertInto('users')
+        .values({
+          tenant_id: tenantId,
+          id: randomUUID(),
+          user_name: 'Erin.Legacy@example.com',
+          user_name_key: 'erin.legacy@example.com',
+          display_name: null,
+          email: 'erin@example.org',
+          source: 'cloud',
+          external_id: null,
+          active: 1,
+          password_hash: null,
+          password_changed_at: null,
+          last_sign_in_at: null,
+          created_at: 1,
+          updated_at: 1,
+        })
+        .execute();
+      await legacy
+        .insertInto('enrollment_tokens')
+        .values({
+          tenant_id: tenantId,
+          id: randomUUID(),
+          secret_hash: 'legacy-hash',
+          ownership: 'corporate',
+          uses: 0,
+          device_limit_per_user: 5,
+          user_email: 'frank@example.com',
+          expires_at: 10,
+          created_at: 1,
+        })
+        .execute();
+      await storage.migrate();
+      const user = await db.selectFrom('users').selectAll().where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+      assert.match(String(user.user_name), /^v1:1:/);
+      assert.match(String(user.email), /^v1:1:/);
+      assert.equal(user.phone, null);
+      assert.ok(!('user_name_key' in user), 'the clear lower-cased user name column is gone');
+      const cipher = await storage.tenantKeys.cipher(tenantId);
+      assert.equal(cipher.decrypt('users.user_name', String(user.user_name)), 'Erin.Legacy@example.com');
+      assert.equal(user.user_name_hash, cipher.searchHash('users.user_name', 'erin.legacy@example.com'));
+      assert.equal(user.email_hash, cipher.searchHash('users.email', 'erin@example.org'));
+      const token = await db.selectFrom('enrollment_tokens').selectAll().where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+      assert.equal(cipher.decrypt('enrollment_tokens.user_email', String(token.user_email)), 'frank@example.com');
     } finally {
       await storage.close();
       await backend.dispose();

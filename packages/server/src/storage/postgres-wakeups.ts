@@ -7,6 +7,8 @@
  * pool. PostgreSQL delivers a notification to every listening session, the sender's included, so
  * local listeners are fed only from the LISTEN connection and a wake-up reaches each process once.
  * Payload: `tenantId:deviceId[,deviceId…]`, packed under PostgreSQL's 8000-byte payload limit.
+ * The same connection LISTENs on `custos_tenant_changed` (payload: a tenant id), which tells every
+ * process to drop its cached directory entry of a tenant (domain/tenants/tenant-changes.ts).
  *
  * When the LISTEN connection drops it is re-opened with back-off; wake-ups published meanwhile are
  * lost, which only delays those commands until the devices' next scheduled check-in.
@@ -15,17 +17,20 @@ import { EventEmitter } from 'node:events';
 import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import type { DeviceWakeups, WakeupListener } from '../domain/commands/device-wakeups.js';
+import type { TenantChangeFeed, TenantChangeListener } from '../domain/tenants/tenant-changes.js';
 
 export const WAKE_CHANNEL = 'custos_device_wake';
+export const TENANT_CHANGE_CHANNEL = 'custos_tenant_changed';
 const MAX_PAYLOAD_BYTES = 7900;
 const MAX_RECONNECT_DELAY_MS = 30_000;
 
-export class PostgresWakeups implements DeviceWakeups {
+export class PostgresWakeups implements DeviceWakeups, TenantChangeFeed {
   private readonly events = new EventEmitter().setMaxListeners(0);
   private client: pg.Client | undefined;
   private closed = false;
   private reconnectDelayMs = 500;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private everListened = false;
 
   private constructor(
     private readonly connectionString: string,
@@ -63,6 +68,15 @@ export class PostgresWakeups implements DeviceWakeups {
     return () => this.events.off('wake', listener);
   }
 
+  async publishTenantChange(tenantId: string): Promise<void> {
+    await sql`select pg_notify(${TENANT_CHANGE_CHANNEL}, ${tenantId})`.execute(this.directory);
+  }
+
+  onTenantChange(listener: TenantChangeListener): () => void {
+    this.events.on('tenant', listener);
+    return () => this.events.off('tenant', listener);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.reconnectTimer);
@@ -75,6 +89,10 @@ export class PostgresWakeups implements DeviceWakeups {
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString });
     client.on('notification', (message) => {
+      if (message.channel === TENANT_CHANGE_CHANNEL && message.payload) {
+        this.events.emit('tenant', message.payload);
+        return;
+      }
       if (message.channel !== WAKE_CHANNEL || !message.payload) return;
       const colon = message.payload.indexOf(':');
       if (colon <= 0) return;
@@ -91,6 +109,7 @@ export class PostgresWakeups implements DeviceWakeups {
     try {
       await client.connect();
       await client.query(`listen ${WAKE_CHANNEL}`);
+      await client.query(`listen ${TENANT_CHANGE_CHANNEL}`);
     } catch (error) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);
@@ -100,8 +119,12 @@ export class PostgresWakeups implements DeviceWakeups {
       await client.end().catch(() => undefined);
       return;
     }
+    const reopened = this.everListened;
+    this.everListened = true;
     this.client = client;
     this.reconnectDelayMs = 500;
+    // Tenant changes announced while no connection listened are lost: every cached tenant is suspect.
+    if (reopened) this.events.emit('tenant', null);
   }
 
   /** Forgets a broken LISTEN connection and schedules a new one. */

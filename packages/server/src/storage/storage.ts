@@ -21,6 +21,7 @@ import { countTenantRows, purgeTenantRows } from './tenant-purge.js';
 import { RetentionRepository } from './repositories/retention-repository.js';
 import { AppleMdmRepository } from './repositories/apple-mdm-repository.js';
 import { AuditRepository } from './repositories/audit-repository.js';
+import { ImportedAuditRepository } from './repositories/imported-audit-repository.js';
 import { LockboxRepository } from './repositories/operator-repositories.js';
 import { CommandRepository } from './repositories/command-repository.js';
 import { CompliancePolicyRepository, ComplianceResultRepository } from './repositories/compliance-repositories.js';
@@ -54,6 +55,8 @@ import { ApiTokenRepository, EnrollmentTokenRepository } from './repositories/to
 import { masterKeyFromEnvironment, type KeyProvider } from '../domain/encryption/key-provider.js';
 import type { CipherSource } from '../domain/encryption/tenant-cipher.js';
 import { encryptLegacyDeviceValues } from './repositories/sensitive-device-columns.js';
+import { encryptLegacyValues } from './repositories/sealed-columns.js';
+import { IDENTITY_SEALED_TABLES } from './repositories/sensitive-identity-columns.js';
 import { TenantKeyStore } from './tenant-key-store.js';
 import { ExportJobRepository } from './repositories/export-job-repository.js';
 import { TenantRowRepository } from './repositories/tenant-row-repository.js';
@@ -139,6 +142,7 @@ class RegionTenantData implements TenantData {
   readonly passkeys;
   readonly passwordResets;
   readonly audit;
+  readonly importedAudit;
   readonly identityProvider;
   readonly oidcLoginStates;
   readonly federatedIdentities;
@@ -161,7 +165,7 @@ class RegionTenantData implements TenantData {
     this.settings = new TenantSettingsRepository(db, tenantId);
     this.certificateAuthority = new CertificateAuthorityRepository(db, tenantId);
     this.apiTokens = new ApiTokenRepository(db, tenantId);
-    this.enrollmentTokens = new EnrollmentTokenRepository(db, tenantId);
+    this.enrollmentTokens = new EnrollmentTokenRepository(db, tenantId, cipher);
     this.devices = new DeviceRepository(db, tenantId, cipher);
     this.deviceReports = new DeviceReportRepository(db, tenantId, cipher);
     this.commands = new CommandRepository(db, tenantId);
@@ -169,29 +173,30 @@ class RegionTenantData implements TenantData {
     this.complianceResults = new ComplianceResultRepository(db, tenantId);
     this.complianceEpisodes = new NoncomplianceEpisodeRepository(db, tenantId);
     this.retireList = new RetireListRepository(db, tenantId, cipher);
-    this.users = new UserRepository(db, tenantId);
+    this.users = new UserRepository(db, tenantId, cipher);
     this.groups = new GroupRepository(db, tenantId);
     this.roles = new RoleRepository(db, tenantId);
     this.roleAssignments = new RoleAssignmentRepository(db, tenantId);
     this.sessions = new SessionRepository(db, tenantId);
-    this.signInThrottles = new SignInThrottleRepository(db, tenantId);
+    this.signInThrottles = new SignInThrottleRepository(db, tenantId, cipher);
     this.totp = new TotpRepository(db, tenantId);
     this.recoveryCodes = new RecoveryCodeRepository(db, tenantId);
     this.passkeys = new PasskeyRepository(db, tenantId);
     this.passwordResets = new PasswordResetRepository(db, tenantId);
     this.audit = new AuditRepository(db, tenantId);
+    this.importedAudit = new ImportedAuditRepository(db, tenantId);
     this.identityProvider = new IdentityProviderRepository(db, tenantId);
     this.oidcLoginStates = new OidcLoginStateRepository(db, tenantId);
     this.federatedIdentities = new FederatedIdentityRepository(db, tenantId);
     this.lockbox = new LockboxRepository(db, tenantId);
     this.scimTokens = new ScimTokenRepository(db, tenantId);
-    this.scimDirectory = new ScimDirectoryRepository(db, tenantId);
+    this.scimDirectory = new ScimDirectoryRepository(db, tenantId, cipher);
     this.configurationProfiles = new ConfigurationProfileRepository(db, tenantId);
     this.deviceProfileStates = new DeviceProfileStateRepository(db, tenantId);
     this.retention = new RetentionRepository(db, tenantId);
     this.tableRows = new TenantRowRepository(db, tenantId, cipher);
     this.exportJobs = new ExportJobRepository(db, tenantId);
-    this.appleMdm = new AppleMdmRepository(db, tenantId);
+    this.appleMdm = new AppleMdmRepository(db, tenantId, cipher);
   }
 
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {
@@ -245,6 +250,9 @@ export class Storage implements TenantDirectory, TenantRowPurger {
       // One-time step: values stored in clear before encryption at rest are encrypted now.
       if (report.applied.includes('0012-encryption-at-rest')) {
         await encryptLegacyDeviceValues(db, (tenantId) => this.tenantKeys.cipher(tenantId));
+      }
+      if (report.applied.includes('0016-identity-encryption')) {
+        for (const spec of IDENTITY_SEALED_TABLES) await encryptLegacyValues(db, spec, (tenantId) => this.tenantKeys.cipher(tenantId));
       }
       await db
         .insertInto('store_meta')

@@ -6,6 +6,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { RegionDatabase } from './database.js';
+import { isPostgres } from './dialects/postgres.js';
 
 /** Region-store tables that hold no tenant's data (and so have no `tenant_id`). */
 export const TENANTLESS_REGION_TABLES: readonly string[] = ['store_meta'];
@@ -43,7 +44,14 @@ export async function purgeTenantRows(db: Kysely<RegionDatabase>, tenantId: stri
   // Untyped: the table names come from the schema at run time, not from RegionDatabase.
   const untyped = db as unknown as Kysely<Record<string, { tenant_id: string }>>;
   return untyped.transaction().execute(async (trx) => {
-    const counts = await countTenantRows(trx as unknown as Kysely<RegionDatabase>, tenantId);
+    // The audit chain head first: an audited write in flight finishes before the purge reads (and
+    // deletes) its rows, and one that comes later finds no chain and no settings row, and is refused
+    // (storage/repositories/audit-repository.ts). SQLite runs one writer at a time anyway.
+    const region = trx as unknown as Kysely<RegionDatabase>;
+    if (isPostgres(trx as unknown as Kysely<unknown>)) {
+      await region.selectFrom('audit_chain_heads').select('tenant_id').where('tenant_id', '=', tenantId).forUpdate().execute();
+    }
+    const counts = await countTenantRows(region, tenantId);
     for (const table of tables) await trx.deleteFrom(table).where('tenant_id', '=', tenantId).execute();
     return counts;
   });

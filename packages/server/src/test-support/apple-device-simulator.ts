@@ -168,6 +168,8 @@ export class AppleDeviceSimulator {
   readonly installedProfiles = new Map<string, Dict>();
   readonly received: ReceivedCommand[] = [];
   locked = false;
+  /** Identity certificates renewed by reinstalling the MDM profile. */
+  renewals = 0;
   checkedOut = false;
   /** Request types answered NotNow (each once) in the next session. */
   readonly notNowOnce = new Set<string>();
@@ -221,6 +223,18 @@ export class AppleDeviceSimulator {
     if (mdmPayload['IdentityCertificateUUID'] !== scepPayload['PayloadUUID'] || mdmPayload['SignMessage'] !== true) {
       throw new Error('the MDM payload does not use the SCEP identity with signed messages');
     }
+    const identity = await AppleDeviceSimulator.scepFromPayload(transport, scepPayload, keyTransport);
+    const path = (url: PlistValue | undefined) => new URL(text(url)).pathname;
+    return new AppleDeviceSimulator(transport, device, identity, {
+      serverUrl: path(mdmPayload['ServerURL']),
+      checkInUrl: path(mdmPayload['CheckInURL']),
+      topic: text(mdmPayload['Topic']),
+      profileIdentifier: text(profile['PayloadIdentifier']),
+    });
+  }
+
+  /** SCEP as a profile's SCEP payload describes it: GetCACaps, GetCACert, then PKIOperation. */
+  static async scepFromPayload(transport: SimTransport, scepPayload: Dict, keyTransport: KeyTransport = 'pkcs1'): Promise<Identity> {
     const scep = asDict(scepPayload['PayloadContent']);
     const scepPath = new URL(text(scep['URL'])).pathname;
     const caps = await transport({ method: 'GET', url: `${scepPath}?operation=GetCACaps`, headers: {} });
@@ -232,14 +246,7 @@ export class AppleDeviceSimulator {
     });
     if (caRes.status !== 200) throw new Error(`GetCACert: ${caRes.status} ${caRes.body.toString()}`);
     const ca = new x509.X509Certificate(caRes.body);
-    const identity = await AppleDeviceSimulator.scepEnroll(transport, scepPath, ca, text(scep['Challenge']), scep, keyTransport);
-    const path = (url: PlistValue | undefined) => new URL(text(url)).pathname;
-    return new AppleDeviceSimulator(transport, device, identity, {
-      serverUrl: path(mdmPayload['ServerURL']),
-      checkInUrl: path(mdmPayload['CheckInURL']),
-      topic: text(mdmPayload['Topic']),
-      profileIdentifier: text(profile['PayloadIdentifier']),
-    });
+    return AppleDeviceSimulator.scepEnroll(transport, scepPath, ca, text(scep['Challenge']), scep, keyTransport);
   }
 
   static async scepEnroll(
@@ -367,7 +374,7 @@ export class AppleDeviceSimulator {
       const uuid = text(message['CommandUUID']);
       const command = asDict(message['Command']);
       const requestType = text(command['RequestType']);
-      const { status, fields } = this.answer(requestType, command);
+      const { status, fields } = await this.answer(requestType, command);
       const record: ReceivedCommand = { uuid, requestType, command, answered: status };
       handled.push(record);
       this.received.push(record);
@@ -377,7 +384,7 @@ export class AppleDeviceSimulator {
     throw new Error('the session did not end');
   }
 
-  private answer(requestType: string, command: Dict): { status: ReceivedCommand['answered']; fields: Dict } {
+  private async answer(requestType: string, command: Dict): Promise<{ status: ReceivedCommand['answered']; fields: Dict }> {
     if (this.notNowOnce.delete(requestType)) return { status: 'NotNow', fields: {} };
     const d = this.device;
     switch (requestType) {
@@ -430,8 +437,22 @@ export class AppleDeviceSimulator {
       case 'InstallProfile': {
         const payload = command['Payload'];
         if (!ArrayBuffer.isView(payload)) return { status: 'CommandFormatError', fields: {} };
-        const profile = asDict(parse(Buffer.from(payload).toString('utf8')));
-        this.installedProfiles.set(text(profile['PayloadIdentifier']), profile);
+        // A signed profile (DER SignedData) or a plain XML one.
+        const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+        const content = bytes[0] === 0x30 ? (await verifySignedData(bytes)).content : bytes;
+        const profile = asDict(parse(content.toString('utf8')));
+        const identifier = text(profile['PayloadIdentifier']);
+        if (identifier === this.mdm.profileIdentifier) {
+          // The MDM profile again (an identity renewal): SCEP with its new challenge, then sign
+          // with the new identity from the answer to this command on.
+          const payloads = (profile['PayloadContent'] as PlistValue[]).map(asDict);
+          const scepPayload = payloads.find((p) => p['PayloadType'] === 'com.apple.security.scep');
+          if (!scepPayload) return { status: 'Error', fields: {} };
+          this.identity = await AppleDeviceSimulator.scepFromPayload(this.transport, scepPayload);
+          this.renewals++;
+          return { status: 'Acknowledged', fields: {} };
+        }
+        this.installedProfiles.set(identifier, profile);
         return { status: 'Acknowledged', fields: {} };
       }
       case 'RemoveProfile': {

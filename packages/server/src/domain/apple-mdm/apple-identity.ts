@@ -31,6 +31,8 @@ export interface AppleIdentity {
   serial: string;
   certificatePem: string;
   publicKeySpki: string;
+  /** The certificate's end of validity. */
+  notAfter: number;
 }
 
 const refused = (detail: string) => new DomainError('apple-mdm-signature-invalid', detail);
@@ -43,6 +45,7 @@ interface KnownCertificate {
   certificatePem: string;
   publicKeySpki: string;
   key: KeyObject;
+  notAfter: number;
   /** The certificate's (or its CA's, if earlier) end of validity. */
   validUntil: number;
 }
@@ -91,6 +94,7 @@ export class AppleIdentityVerifier {
       serial: known.serial,
       certificatePem: known.certificatePem,
       publicKeySpki: known.publicKeySpki,
+      notAfter: known.notAfter,
     };
   }
 
@@ -130,6 +134,7 @@ export class AppleIdentityVerifier {
       certificatePem: certificate.toString('pem'),
       publicKeySpki: spki.toString('base64'),
       key: createPublicKey({ key: spki, format: 'der', type: 'spki' }),
+      notAfter: certificate.notAfter.getTime(),
       validUntil: Math.min(certificate.notAfter.getTime(), caCertificate.notAfter.getTime()),
     };
     if (this.known.size >= CACHE_LIMIT) this.known.clear();

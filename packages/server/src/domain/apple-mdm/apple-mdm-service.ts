@@ -17,12 +17,14 @@ import type { Clock } from '../clock.js';
 import type { ComplianceService } from '../compliance/compliance-service.js';
 import type { DeviceRecord } from '../devices/device-store.js';
 import type { ProfileService } from '../profiles/profile-service.js';
+import type { ConfigurationProfileRecord } from '../profiles/profile-store.js';
 import { appsToStore } from '../devices/inventory-ingestion.js';
 import { DomainError } from '../domain-error.js';
 import type { SecretBox } from '../secret-box.js';
 import { hashSecret, tenantOfSecret } from '../secrets.js';
 import type { TenantData } from '../tenant-data.js';
 import type { TenantService } from '../tenants/tenant-service.js';
+import type { CertificateAuthorityRecord } from '../tenants/tenant-stores.js';
 import {
   appsFromInstalledApplicationList,
   DEVICE_INFORMATION_QUERIES,
@@ -32,7 +34,7 @@ import {
 } from './apple-inventory.js';
 import type { AppleIdentity } from './apple-identity.js';
 import type { AppleCommandRecord, AppleDeviceRecord } from './apple-mdm-store.js';
-import { appleProfileIdentifier, mobileconfigOf, type AppleProfileDelivery } from './apple-profiles.js';
+import { appleProfileIdentifier, mobileconfigOf, type AppleProfileDelivery, type AppleProfileTarget } from './apple-profiles.js';
 import { signContent } from './cms.js';
 import { bool, buildPlist, data as plistData, dict, num, parsePlistDict, requireString, str, type PlistDict } from './plist-codec.js';
 import { caSigner, hashChallenge } from './scep-service.js';
@@ -65,6 +67,16 @@ const PRIORITY = { action: 20, profile: 10, inventory: 0 } as const;
 const NO_ENROLLMENT_STATES = new Set(['suspended', 'retention', 'purged']);
 
 const invalidMessage = (detail: string) => new DomainError('apple-mdm-message-invalid', detail);
+const retired = () => new DomainError('device-not-active', 'This device was retired; it receives no more commands.');
+/**
+ * How fresh an Apple device's stored check-in time is kept by `Idle` polls: it is rewritten when
+ * older than this, not on every poll (the admin console shows it to the minute).
+ */
+const CHECK_IN_RESOLUTION_MS = 60_000;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Identity certificates are renewed this long before they end (they last DEVICE_CERTIFICATE_DAYS). */
+export const IDENTITY_RENEWAL_DAYS = 60;
+const RENEWAL_ACTOR: Actor = { type: 'system', id: 'scheduler', name: 'Apple MDM identity renewal' };
 
 /** The `Command` dictionary as stored: JSON, with binary data as `{ "$data": base64 }`. */
 export function encodeCommand(command: PlistDict): string {
@@ -240,6 +252,7 @@ export class AppleMdmService {
         certificateSerial: null,
         udid: null,
         deviceId: null,
+        renewsDeviceId: null,
       });
       await trx.audit.append({
         id: randomUUID(),
@@ -262,9 +275,27 @@ export class AppleMdmService {
         correlationId: null,
       });
     });
+    return this.signedEnrollmentProfile(data.tenantId, tenantName, ca, push.topic, {
+      enrollmentId,
+      identifier: mdmProfileIdentifier(enrollmentId),
+      challenge,
+    });
+  }
+
+  /**
+   * The signed `.mobileconfig`: the tenant CA, a SCEP payload with the enrollment's challenge, and
+   * the MDM payload using that identity. `identifier` is the profile's PayloadIdentifier: a renewal
+   * keeps the device's first one, so the device replaces its MDM profile in place.
+   */
+  private async signedEnrollmentProfile(
+    tenantId: string,
+    tenantName: string,
+    ca: CertificateAuthorityRecord,
+    topic: string,
+    { enrollmentId, identifier, challenge }: { enrollmentId: string; identifier: string; challenge: string },
+  ): Promise<Buffer> {
     const base = this.publicUrl.replace(/\/+$/, '');
     const scepUuid = randomUUID().toUpperCase();
-    const identifier = mdmProfileIdentifier(enrollmentId);
     const payload = (type: string, suffix: string, uuid: string, display: string, extra: PlistDict): PlistDict => ({
       PayloadType: type,
       PayloadVersion: 1,
@@ -289,7 +320,7 @@ export class AppleMdmService {
         payload('com.apple.security.scep', 'scep', scepUuid, 'Device identity', {
           PayloadContent: {
             URL: `${base}/mdm/apple/scep`,
-            Name: data.tenantId,
+            Name: tenantId,
             Challenge: challenge,
             Keysize: 2048,
             'Key Type': 'RSA',
@@ -300,7 +331,7 @@ export class AppleMdmService {
         payload('com.apple.mdm', 'mdm', randomUUID().toUpperCase(), 'Device management', {
           ServerURL: `${base}/mdm/apple/mdm`,
           CheckInURL: `${base}/mdm/apple/checkin`,
-          Topic: push.topic,
+          Topic: topic,
           IdentityCertificateUUID: scepUuid,
           SignMessage: true,
           AccessRights: ACCESS_RIGHTS_ALL,
@@ -368,6 +399,11 @@ export class AppleMdmService {
       const device = await data.devices.get(existing.deviceId);
       if (device?.status === 'active') {
         if (existing.certificateSerial !== identity.serial) {
+          // A device announcing its renewed identity (a renewal enrollment names it).
+          if (enrollment.renewsDeviceId === existing.deviceId) {
+            await this.adoptRenewal(identity, existing, enrollment.id);
+            return EMPTY;
+          }
           throw new DomainError(
             'apple-mdm-enrollment-conflict',
             'This device is enrolled with another identity certificate; remove the old enrollment profile before enrolling again.',
@@ -426,6 +462,7 @@ export class AppleMdmService {
         udid,
         enrollmentId: enrollment.id,
         certificateSerial: identity.serial,
+        certificateNotAfter: identity.notAfter,
         topic: push.topic,
         pushToken: null,
         pushMagic: null,
@@ -553,21 +590,37 @@ export class AppleMdmService {
     // Custos sends nothing on user channels.
     if (str(message, 'UserID') !== undefined) return EMPTY;
     const now = this.clock.now();
+    if (status === 'Idle') return this.idle(data, device, now);
     // One statement: the device is active, its check-in time, and whether common commands wait.
     const target = await data.devices.recordRequest(device.deviceId, this.nextSeq(now), now, true);
-    if (!target) throw new DomainError('device-not-active', 'This device was retired; it receives no more commands.');
-
-    if (status !== 'Idle') {
-      const uuid = requireString(message, 'CommandUUID');
-      const command = await data.appleMdm.getCommand(uuid);
-      if (!command || command.deviceId !== device.deviceId) throw invalidMessage(`This device has no command ${uuid.slice(0, 64)}.`);
-      if (status === 'NotNow') await data.appleMdm.markNotNow(uuid, now);
-      else if (status === 'Acknowledged')
-        await this.acknowledged(data, device, command, message, target.platform, target.appInventoryScope);
-      else await this.failed(data, command, status, message);
-    }
+    if (!target) throw retired();
+    const uuid = requireString(message, 'CommandUUID');
+    const command = await data.appleMdm.getCommand(uuid);
+    if (!command || command.deviceId !== device.deviceId) throw invalidMessage(`This device has no command ${uuid.slice(0, 64)}.`);
+    if (status === 'NotNow') await data.appleMdm.markNotNow(uuid, now);
+    else if (status === 'Acknowledged') await this.acknowledged(data, device, command, message, target.platform, target.appInventoryScope);
+    else await this.failed(data, command, status, message);
     if (target.pendingCommands > 0) await this.translateCommonCommands(data, device);
-    return this.sendNext(data, device.deviceId, status === 'Idle');
+    return this.sendNext(data, device.deviceId, false);
+  }
+
+  /**
+   * An `Idle` poll, the request every device makes most: one read says whether the device is still
+   * active and whether anything waits for it. The check-in time is written only when the stored one
+   * is older than CHECK_IN_RESOLUTION_MS, so an idle device costs no write per poll.
+   */
+  private async idle(data: TenantData, device: DeviceBinding, now: number): Promise<AppleMdmReply> {
+    const state = await data.appleMdm.pollState(device.deviceId);
+    if (!state?.active) throw retired();
+    let pendingCommands = state.pendingCommands;
+    if (state.lastCheckInAt === null || now - state.lastCheckInAt >= CHECK_IN_RESOLUTION_MS) {
+      const target = await data.devices.recordRequest(device.deviceId, this.nextSeq(now), now, true);
+      if (!target) throw retired();
+      pendingCommands = target.pendingCommands;
+    }
+    if (pendingCommands > 0) await this.translateCommonCommands(data, device);
+    else if (!state.queued) return EMPTY;
+    return this.sendNext(data, device.deviceId, true);
   }
 
   /**
@@ -707,6 +760,115 @@ export class AppleMdmService {
    * list for every Apple device whose last inventory request is older than the tenant's check-in
    * interval, and pushes them. Returns how many devices were queued.
    */
+  // ---- Identity renewal ----
+
+  /**
+   * Renews the identity certificates that end within IDENTITY_RENEWAL_DAYS: for each such device, a
+   * renewal enrollment with a fresh SCEP challenge and an `InstallProfile` of the enrollment profile
+   * under the device's own MDM profile identifier. The device replaces that profile in place, gets
+   * a new certificate through SCEP, and signs from then on with it (adoptRenewal). A renewal that
+   * is not completed expires with its profile lifetime and is made again on a later run.
+   */
+  async renewIdentities(data: TenantData, now: number, batch = 200): Promise<number> {
+    const due = await data.appleMdm.devicesDueForRenewal(now + IDENTITY_RENEWAL_DAYS * DAY_MS, now, batch);
+    if (due.length === 0) return 0;
+    const push = await data.appleMdm.getPushCertificate();
+    const ca = await data.certificateAuthority.get();
+    if (!push || !ca) return 0;
+    const tenantName = (await this.tenants.settings(data.tenantId)).name;
+    const renewing: string[] = [];
+    for (const device of due) {
+      // Devices enrolled before certificate ends were recorded: read it from the certificate once.
+      if (device.certificateNotAfter === null) {
+        const stored = await data.devices.get(device.deviceId);
+        if (!stored) continue;
+        const notAfter = new x509.X509Certificate(stored.certificatePem).notAfter.getTime();
+        await data.appleMdm.setCertificateNotAfter(device.deviceId, notAfter);
+        if (notAfter >= now + IDENTITY_RENEWAL_DAYS * DAY_MS) continue;
+      }
+      const first = await data.appleMdm.getEnrollment(device.enrollmentId);
+      if (!first) continue;
+      const enrollmentId = randomUUID();
+      const challenge = randomBytes(32).toString('base64url');
+      const profile = await this.signedEnrollmentProfile(data.tenantId, tenantName, ca, push.topic, {
+        enrollmentId,
+        identifier: mdmProfileIdentifier(device.enrollmentId),
+        challenge,
+      });
+      await data.transaction(async (trx) => {
+        await trx.appleMdm.insertEnrollment({
+          ...first,
+          id: enrollmentId,
+          challengeHash: hashChallenge(challenge),
+          createdAt: now,
+          expiresAt: now + PROFILE_LIFETIME_MS,
+          certificateSerial: null,
+          udid: null,
+          deviceId: null,
+          renewsDeviceId: device.deviceId,
+        });
+        await trx.appleMdm.insertCommands([
+          this.newCommand(device.deviceId, 'InstallProfile', { Payload: profile }, PRIORITY.action, null),
+        ]);
+        await recordAudit(trx, RENEWAL_ACTOR, this.clock, {
+          activity: 'Start Apple MDM identity renewal',
+          category: 'Enrollment',
+          operation: 'create',
+          targets: [
+            {
+              type: 'device',
+              id: device.deviceId,
+              modifiedProperties: [{ name: 'renewalEnrollmentId', oldValue: null, newValue: enrollmentId }],
+            },
+          ],
+        });
+      });
+      renewing.push(device.deviceId);
+    }
+    await this.wake(data.tenantId, renewing);
+    return renewing.length;
+  }
+
+  /**
+   * The device now signs with the certificate its renewal enrollment issued: bind it in place of
+   * the old one (which is refused from now on), in one transaction with its audit event.
+   */
+  private async adoptRenewal(identity: AppleIdentity, device: AppleDeviceRecord, renewalEnrollmentId: string): Promise<AppleDeviceRecord> {
+    const now = this.clock.now();
+    await identity.data.transaction(async (trx) => {
+      const adopted = await trx.appleMdm.adoptRenewedIdentity(device.deviceId, device.certificateSerial, {
+        enrollmentId: renewalEnrollmentId,
+        udid: device.udid,
+        serial: identity.serial,
+        notAfter: identity.notAfter,
+      });
+      if (!adopted) throw new DomainError('apple-mdm-enrollment-conflict', 'This device’s identity was renewed by another request.');
+      await trx.devices.setCredential(device.deviceId, {
+        certificatePem: identity.certificatePem,
+        certificateSerial: identity.serial,
+        publicKeySpki: identity.publicKeySpki,
+      });
+      await trx.audit.append({
+        id: randomUUID(),
+        occurredAt: now,
+        actor: { type: 'device', id: device.deviceId, name: device.udid, ip: null },
+        activity: 'Renew Apple MDM identity certificate',
+        category: 'Enrollment',
+        operation: 'update',
+        result: 'success',
+        targets: [
+          {
+            type: 'device',
+            id: device.deviceId,
+            modifiedProperties: [{ name: 'certificateSerial', oldValue: device.certificateSerial, newValue: identity.serial }],
+          },
+        ],
+        correlationId: null,
+      });
+    });
+    return { ...device, certificateSerial: identity.serial, certificateNotAfter: identity.notAfter };
+  }
+
   async refreshInventories(data: TenantData, now: number, batch = 500): Promise<number> {
     const settings = await this.tenants.settings(data.tenantId);
     const due = await data.appleMdm.devicesDueForInventory(now - settings.checkInIntervalSeconds * 1000, batch);
@@ -763,23 +925,38 @@ export class AppleMdmService {
     };
   }
 
-  /** Queues an Apple command for a configuration profile (install or remove). */
   /**
    * ProfileService's delivery for Apple devices (in its transaction): InstallProfile for new or
    * changed profiles, RemoveProfile (by the identifier that was installed) for unassigned ones.
    */
   readonly deliverProfiles: AppleProfileDelivery = async (trx, deviceId, install, remove) => {
     const installed = remove.length > 0 ? await this.installedProfiles(trx, deviceId) : new Map<string, string>();
-    const commands: AppleCommandRecord[] = install.map((profile) => ({
-      ...this.newCommand(deviceId, 'InstallProfile', { Payload: mobileconfigOf(profile) }, PRIORITY.profile, null),
-      profileId: profile.id,
-    }));
+    const commands: AppleCommandRecord[] = [];
+    if (install.length > 0) {
+      const target = await this.profileTarget(trx, deviceId, install);
+      for (const profile of install) {
+        const payload = { Payload: mobileconfigOf(profile, target) };
+        commands.push({ ...this.newCommand(deviceId, 'InstallProfile', payload, PRIORITY.profile, null), profileId: profile.id });
+      }
+    }
     for (const profileId of remove) {
       const identifier = installed.get(profileId) ?? appleProfileIdentifier(profileId);
       commands.push({ ...this.newCommand(deviceId, 'RemoveProfile', { Identifier: identifier }, PRIORITY.profile, null), profileId });
     }
     await trx.appleMdm.insertCommands(commands);
   };
+
+  /** What the payloads depend on: the device's platform and, when a profile trusts it, the tenant CA. */
+  private async profileTarget(
+    trx: TenantData,
+    deviceId: string,
+    install: readonly ConfigurationProfileRecord[],
+  ): Promise<AppleProfileTarget> {
+    const device = await trx.devices.get(deviceId);
+    if (!device) throw new Error(`Apple device ${deviceId} has no device record.`);
+    const needsCa = install.some((p) => p.settings.kind === 'certificate' && p.settings.certificate.trustedRoot?.source === 'tenantCa');
+    return { platform: device.platform, tenantCaPem: needsCa ? (await trx.certificateAuthority.get())?.certificatePem : undefined };
+  }
 
   /** Profiles installed on the device (acknowledged InstallProfile, not removed since): id → PayloadIdentifier. */
   private async installedProfiles(trx: TenantData, deviceId: string): Promise<Map<string, string>> {
@@ -827,6 +1004,8 @@ export class AppleMdmService {
     const device = await identity.data.appleMdm.findDeviceByUdid(udid);
     if (!device) throw new DomainError('apple-mdm-signature-invalid', 'This device has not authenticated (send Authenticate first).');
     if (device.certificateSerial !== identity.serial) {
+      const renewal = await identity.data.appleMdm.findEnrollmentByCertificate(identity.serial);
+      if (renewal?.renewsDeviceId === device.deviceId && renewal.deviceId === null) return this.adoptRenewal(identity, device, renewal.id);
       throw new DomainError(
         'apple-mdm-enrollment-conflict',
         'The message is signed with another certificate than the one this device enrolled with.',

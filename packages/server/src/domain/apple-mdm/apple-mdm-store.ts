@@ -26,6 +26,8 @@ export interface AppleEnrollmentRecord {
   certificateSerial: string | null;
   udid: string | null;
   deviceId: string | null;
+  /** The device whose identity certificate this enrollment renews; null for a first enrollment. */
+  renewsDeviceId: string | null;
 }
 
 export interface AppleUserChannel {
@@ -41,6 +43,8 @@ export interface AppleDeviceRecord {
   enrollmentId: string;
   /** The identity certificate the device first authenticated with; every later message must use it. */
   certificateSerial: string;
+  /** When that certificate expires (null for devices enrolled before this was recorded). */
+  certificateNotAfter: number | null;
   topic: string;
   /** Hex device token for APNs; null until the first TokenUpdate. */
   pushToken: string | null;
@@ -77,17 +81,46 @@ export interface AppleCommandRecord {
   resultDetail: string | null;
 }
 
+/** What an `Idle` poll needs to know, in one read (AppleMdmStore.pollState). */
+export interface ApplePollState {
+  /** False once the device is retired. */
+  active: boolean;
+  /** Device actions waiting in the common queue. */
+  pendingCommands: number;
+  lastCheckInAt: number | null;
+  /** Whether any Apple command is pending or sent (NotNow'd ones included). */
+  queued: boolean;
+}
+
 export interface AppleMdmStore {
   getPushCertificate(): Promise<ApplePushCertificateRecord | undefined>;
   putPushCertificate(record: ApplePushCertificateRecord): Promise<void>;
 
   insertEnrollment(record: AppleEnrollmentRecord): Promise<void>;
+  getEnrollment(id: string): Promise<AppleEnrollmentRecord | undefined>;
   findEnrollmentByChallengeHash(hash: string): Promise<AppleEnrollmentRecord | undefined>;
   findEnrollmentByCertificate(serial: string): Promise<AppleEnrollmentRecord | undefined>;
   /** Records the certificate SCEP issued; false if the enrollment already has one. */
   setEnrollmentCertificate(id: string, serial: string): Promise<boolean>;
   /** Binds the enrollment to its device; false if it is bound already. */
   bindEnrollment(id: string, udid: string, deviceId: string): Promise<boolean>;
+  /**
+   * Active devices whose identity certificate ends before `before` (or is not recorded) and that
+   * have no renewal enrollment still open at `now`.
+   */
+  devicesDueForRenewal(before: number, now: number, limit: number): Promise<AppleDeviceRecord[]>;
+  /**
+   * Moves a device to its renewed identity certificate, if it still has `fromSerial`; binds the
+   * renewal enrollment to it. False if another request got there first.
+   */
+  adoptRenewedIdentity(
+    deviceId: string,
+    fromSerial: string,
+    renewal: { enrollmentId: string; udid: string; serial: string; notAfter: number },
+  ): Promise<boolean>;
+  setCertificateNotAfter(deviceId: string, notAfter: number): Promise<void>;
+  /** Re-encrypts one keyset batch of enrollments (their user email) under the current key version (`custos keys rotate`). */
+  reencryptEnrollmentBatch(afterId: string | null, limit: number): Promise<{ lastId: string | null; scanned: number; rewritten: number }>;
 
   insertDevice(record: AppleDeviceRecord): Promise<void>;
   getDevice(deviceId: string): Promise<AppleDeviceRecord | undefined>;
@@ -107,6 +140,8 @@ export interface AppleMdmStore {
    * only with `includeNotNow` (a new session).
    */
   nextCommand(deviceId: string, includeNotNow?: boolean): Promise<AppleCommandRecord | undefined>;
+  /** The device's check-in state and whether anything waits for it; undefined if it has none. */
+  pollState(deviceId: string): Promise<ApplePollState | undefined>;
   markSent(uuid: string, at: number): Promise<void>;
   /** Completes a sent command; false if it is not awaiting an answer. */
   complete(uuid: string, state: 'acknowledged' | 'error', status: string, detail: string | null, at: number): Promise<boolean>;

@@ -75,6 +75,8 @@ export interface DeviceStore {
   reencryptBatch(afterId: string | null, limit: number): Promise<{ lastId: string | null; scanned: number; rewritten: number }>;
   listApps(id: string): Promise<StoredApp[]>;
   /** The device's public key, only while the device is active. */
+  /** Replaces the device's certificate (an identity renewal). */
+  setCredential(id: string, credential: Pick<DeviceRecord, 'certificatePem' | 'certificateSerial' | 'publicKeySpki'>): Promise<void>;
   findActiveCredential(id: string): Promise<{ publicKeySpki: string } | undefined>;
   /**
    * Records an authenticated request: succeeds only if the device is active and `seq` is above every

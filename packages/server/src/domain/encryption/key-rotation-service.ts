@@ -1,6 +1,6 @@
 /**
  * `custos keys rotate`: gives a tenant a new data key version and re-encrypts its sensitive values
- * under it, without downtime. New writes use the new version at once; reads accept every version
+ * (devices, users, enrollment tokens, Apple enrollments) under it, without downtime. New writes use the new version at once; reads accept every version
  * still in the key store, so values not yet re-encrypted stay readable. Once every value is under
  * the new version the old versions are deleted — from then on, a copy of an old value (a backup
  * taken before the rotation) cannot be decrypted with the live keys.
@@ -21,8 +21,15 @@ export interface RotationReport {
   keyVersion: number;
   retiredVersions: number;
   devicesScanned: number;
+  usersScanned: number;
+  enrollmentTokensScanned: number;
+  appleEnrollmentsScanned: number;
+  /** Rows (of every table above) whose values were rewritten under the new version. */
   valuesReencrypted: number;
 }
+
+type Batch = { lastId: string | null; scanned: number; rewritten: number };
+type BatchSource = (afterId: string | null, limit: number) => Promise<Batch>;
 
 export class KeyRotationService {
   constructor(
@@ -39,29 +46,44 @@ export class KeyRotationService {
     // Let every process learn the new version first: from then on all of them write it and look
     // values up under both versions, so the passes below race with nobody.
     if ((options.settleMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
-    const pass = async (): Promise<{ scanned: number; rewritten: number }> => {
+    const tables: Record<'devices' | 'users' | 'enrollmentTokens' | 'appleEnrollments', BatchSource> = {
+      devices: (afterId, limit) => data.devices.reencryptBatch(afterId, limit),
+      users: (afterId, limit) => data.users.reencryptBatch(afterId, limit),
+      enrollmentTokens: (afterId, limit) => data.enrollmentTokens.reencryptBatch(afterId, limit),
+      appleEnrollments: (afterId, limit) => data.appleMdm.reencryptEnrollmentBatch(afterId, limit),
+    };
+    const pass = async (next: BatchSource): Promise<{ scanned: number; rewritten: number }> => {
       let afterId: string | null = null;
       let scanned = 0;
       let rewritten = 0;
       for (;;) {
-        const batch = await data.devices.reencryptBatch(afterId, batchSize);
+        const batch = await next(afterId, batchSize);
         scanned += batch.scanned;
         rewritten += batch.rewritten;
         if (batch.scanned < batchSize) return { scanned, rewritten };
         afterId = batch.lastId;
       }
     };
-    const first = await pass();
-    // A sweep for values written under the old version while the first pass ran (a process whose
-    // cache outlived the settle time); none is expected.
-    const sweep = await pass();
+    const scanned = { devices: 0, users: 0, enrollmentTokens: 0, appleEnrollments: 0 };
+    let rewritten = 0;
+    for (const [table, next] of Object.entries(tables) as [keyof typeof tables, BatchSource][]) {
+      const first = await pass(next);
+      // A sweep for values written under the old version while the first pass ran (a process whose
+      // cache outlived the settle time); none is expected.
+      const sweep = await pass(next);
+      scanned[table] = first.scanned;
+      rewritten += first.rewritten + sweep.rewritten;
+    }
     const retiredVersions = await this.keys.retireVersionsBefore(tenantId, cipher.currentVersion);
     const report: RotationReport = {
       tenantId,
       keyVersion: cipher.currentVersion,
       retiredVersions,
-      devicesScanned: first.scanned,
-      valuesReencrypted: first.rewritten + sweep.rewritten,
+      devicesScanned: scanned.devices,
+      usersScanned: scanned.users,
+      enrollmentTokensScanned: scanned.enrollmentTokens,
+      appleEnrollmentsScanned: scanned.appleEnrollments,
+      valuesReencrypted: rewritten,
     };
     await recordAudit(data, actor, this.clock, {
       activity: 'Rotate tenant data key',

@@ -67,7 +67,9 @@ export class EnrollmentService {
         activity: 'Create enrollment token',
         category: 'Enrollment',
         operation: 'create',
-        targets: [{ type: 'enrollmentToken', id: record.id, modifiedProperties: changedProperties(undefined, auditView(record)) }],
+        targets: [
+          { type: 'enrollmentToken', id: record.id, modifiedProperties: changedProperties(undefined, auditView(record), ['userEmail']) },
+        ],
       });
     });
     return { token: secret, record };
@@ -232,7 +234,10 @@ export class EnrollmentService {
   }
 }
 
-/** An enrollment token as the audit log shows it: never its secret or hash. */
+/**
+ * An enrollment token as the audit log shows it: never its secret or hash, and its user email
+ * (stored encrypted) only as "[redacted]".
+ */
 function auditView(t: EnrollmentTokenRecord): Record<string, unknown> {
   return {
     ownership: t.ownership,

@@ -9,6 +9,7 @@ export interface EnrollmentTokenRecord {
   maxUses: number | null;
   uses: number;
   deviceLimitPerUser: number;
+  /** Stored encrypted (region migration 0016). */
   userEmail: string | null;
   expiresAt: number;
   createdAt: number;
@@ -24,4 +25,6 @@ export interface EnrollmentTokenStore {
   revoke(id: string, at: number): Promise<boolean>;
   /** Counts one use if the token is still usable at `at`; false when another request took the last use. */
   consumeUse(id: string, at: number): Promise<boolean>;
+  /** Re-encrypts one keyset batch of tokens under the current key version (`custos keys rotate`). */
+  reencryptBatch(afterId: string | null, limit: number): Promise<{ lastId: string | null; scanned: number; rewritten: number }>;
 }

@@ -14,8 +14,6 @@ export interface ExportEntity {
   key: readonly string[];
   /** Columns left out of the export. */
   omit?: readonly string[];
-  /** Whether `custos import` writes it back (the source audit log stays in the file, see docs). */
-  imported: boolean;
   /** For an import of a row whose omitted columns are NOT NULL. */
   fillOnImport?: (row: ExportedRow) => ExportedRow;
   redact?: (row: ExportedRow) => ExportedRow;
@@ -35,38 +33,35 @@ function withoutSecrets(value: unknown): unknown {
 }
 
 export const EXPORT_ENTITIES: readonly ExportEntity[] = [
-  { file: 'tenant-settings.jsonl', table: 'tenant_settings', key: [], imported: true },
-  { file: 'users.jsonl', table: 'users', key: ['id'], omit: ['password_hash'], imported: true },
-  { file: 'groups.jsonl', table: 'groups', key: ['id'], imported: true },
-  { file: 'group-members.jsonl', table: 'group_members', key: ['group_id', 'user_id'], imported: true },
-  { file: 'roles.jsonl', table: 'roles', key: ['id'], imported: true },
-  { file: 'role-assignments.jsonl', table: 'role_assignments', key: ['id'], imported: true },
+  { file: 'tenant-settings.jsonl', table: 'tenant_settings', key: [] },
+  { file: 'users.jsonl', table: 'users', key: ['id'], omit: ['password_hash'] },
+  { file: 'groups.jsonl', table: 'groups', key: ['id'] },
+  { file: 'group-members.jsonl', table: 'group_members', key: ['group_id', 'user_id'] },
+  { file: 'roles.jsonl', table: 'roles', key: ['id'] },
+  { file: 'role-assignments.jsonl', table: 'role_assignments', key: ['id'] },
   {
     file: 'enrollment-tokens.jsonl',
     table: 'enrollment_tokens',
     key: ['id'],
     omit: ['secret_hash'],
-    imported: true,
     // The secret is not exported, so an imported token can never be presented: it is kept as a record only.
     fillOnImport: (row) => ({ ...row, secret_hash: 'imported:no-secret' }),
   },
-  { file: 'devices.jsonl', table: 'devices', key: ['id'], imported: true },
-  { file: 'device-check-in-states.jsonl', table: 'device_checkin_state', key: ['device_id'], imported: true },
-  { file: 'apps.jsonl', table: 'device_apps', key: ['device_id', 'app_key'], imported: true },
-  { file: 'commands.jsonl', table: 'device_commands', key: ['id'], imported: true },
-  { file: 'compliance-policies.jsonl', table: 'compliance_policies', key: ['id'], imported: true },
+  { file: 'devices.jsonl', table: 'devices', key: ['id'] },
+  { file: 'device-check-in-states.jsonl', table: 'device_checkin_state', key: ['device_id'] },
+  { file: 'apps.jsonl', table: 'device_apps', key: ['device_id', 'app_key'] },
+  { file: 'commands.jsonl', table: 'device_commands', key: ['id'] },
+  { file: 'compliance-policies.jsonl', table: 'compliance_policies', key: ['id'] },
   {
     file: 'compliance-policy-assignments.jsonl',
     table: 'compliance_policy_assignments',
     key: ['policy_id', 'target_kind', 'target_id'],
-    imported: true,
   },
-  { file: 'compliance-results.jsonl', table: 'device_compliance_results', key: ['device_id', 'policy_id'], imported: true },
+  { file: 'compliance-results.jsonl', table: 'device_compliance_results', key: ['device_id', 'policy_id'] },
   {
     file: 'configuration-profiles.jsonl',
     table: 'configuration_profiles',
     key: ['id'],
-    imported: true,
     redact: (row) => ({
       ...row,
       settings: typeof row['settings'] === 'string' ? JSON.stringify(withoutSecrets(JSON.parse(row['settings']))) : row['settings'],
@@ -76,9 +71,11 @@ export const EXPORT_ENTITIES: readonly ExportEntity[] = [
     file: 'configuration-profile-assignments.jsonl',
     table: 'configuration_profile_assignments',
     key: ['profile_id', 'target_kind', 'target_id'],
-    imported: true,
   },
-  { file: 'audit-events.jsonl', table: 'audit_events', key: ['sequence'], imported: false },
+  // Audit chains this tenant itself imported, then its own chain: an import keeps both as imported
+  // chains of the new tenant (export-service.ts, domain/audit/imported-audit.ts).
+  { file: 'imported-audit-events.jsonl', table: 'imported_audit_events', key: ['position'] },
+  { file: 'audit-events.jsonl', table: 'audit_events', key: ['sequence'] },
 ];
 
 /** One row as a JSON line: keys sorted, so the same row always gives the same bytes (and checksum). */

@@ -1,9 +1,11 @@
 /**
  * Tenant export and import (SPEC §9 "Export"). An export is every entity of the tenant as JSON
  * lines in one tar archive with a manifest of counts and SHA-256 checksums (export-archive.ts),
- * written as a stream. `POST /api/v1/exports` runs one in the background, recording progress in an
- * export job row and the archive in a file under the export directory; `custos export` writes one
- * straight to a file. Every export is audited (operation `export`).
+ * written as a stream. `POST /api/v1/exports` runs one in the background, recording progress and a
+ * heartbeat in an export job row and the archive in a file under the export directory; a job whose
+ * process died is declared interrupted (by the `export.maintain` job or the next read of it), and a
+ * completed archive is deleted when its published lifetime ends. `custos export` writes one straight
+ * to a file. Every export is audited (operation `export`).
  *
  * Import writes an archive into a new tenant, keeping the exported ids (every primary key is scoped
  * by the tenant id, so they cannot collide with another tenant's). It runs in one transaction: an
@@ -23,9 +25,12 @@ import { DomainError } from '../domain-error.js';
 import type { UserRecord } from '../identity/identity-stores.js';
 import type { TenantData } from '../tenant-data.js';
 import type { TenantService } from '../tenants/tenant-service.js';
+import { IMPORT_ACTIVITY, IMPORTED_CHAINS_PROPERTY } from '../audit/imported-audit.js';
 import { EXPORT_ENTITIES } from './export-entities.js';
+import { ImportedAuditRows } from './imported-audit-rows.js';
 import { manifestChecksum, readExportArchive, writeExportArchive, type ExportManifest } from './export-archive.js';
-import type { ExportJobRecord } from './export-job-store.js';
+import { DEFAULT_EXPORT_JOB_OPTIONS, type ExportJobChanges, type ExportJobOptions, type ExportJobRecord } from './export-job-store.js';
+import { DAY_MS } from '../lifecycle/lifecycle.js';
 
 export interface ExportResult {
   manifest: ExportManifest;
@@ -56,20 +61,44 @@ const MUST_BE_EMPTY = [
   'enrollment_tokens',
   'compliance_policies',
   'configuration_profiles',
+  'imported_audit_events',
 ] as const;
 /** At most this many audit events about a user go into their personal export. */
 const PERSONAL_AUDIT_LIMIT = 1000;
 
+/** What one sweep of a tenant's export jobs did (export-maintenance-job.ts). */
+export interface ExportSweep {
+  interrupted: number;
+  expired: number;
+}
+
+/** Who ends interrupted jobs and expired archives in the audit log. */
+const EXPORT_KEEPER: Actor = { type: 'system', id: 'scheduler', name: 'export clean-up' };
+
+/** Thrown inside a job whose row another process already declared interrupted: stop writing. */
+class JobTakenOver extends Error {}
+
 export class ExportService {
   /** Background exports of this process, awaited by `close` (and by tests). */
   private readonly running = new Set<Promise<void>>();
+  /** `tenantId/exportId` of the jobs this process is running: alive whatever their heartbeat says. */
+  private readonly local = new Set<string>();
+  private readonly options: ExportJobOptions;
 
   constructor(
     private readonly tenants: TenantService,
     private readonly clock: Clock,
     /** Where background exports' archives are kept (`<exportDir>/<tenantId>/<exportId>.tar`). */
     private readonly exportDir: string,
-  ) {}
+    options: Partial<ExportJobOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_EXPORT_JOB_OPTIONS, ...options };
+  }
+
+  /** The published lifetime of a completed archive, in days (the privacy catalog's `export-archives` rule). */
+  get archiveLifetimeDays(): number {
+    return this.options.archiveLifetimeDays;
+  }
 
   /** Writes the tenant's export archive to `out` and audits it. */
   async exportTo(actor: Actor, tenantId: string, out: Writable): Promise<ExportResult> {
@@ -109,11 +138,12 @@ export class ExportService {
   async start(actor: Actor, tenantId: string): Promise<ExportJobRecord> {
     authorize(actor, 'export.run', { tenantId });
     const data = await this.tenants.data(tenantId);
+    const now = this.clock.now();
     const job: ExportJobRecord = {
       id: randomUUID(),
       status: 'running',
       requestedBy: actor.id,
-      createdAt: this.clock.now(),
+      createdAt: now,
       finishedAt: null,
       entitiesDone: 0,
       entitiesTotal: EXPORT_ENTITIES.length,
@@ -121,6 +151,9 @@ export class ExportService {
       bytes: null,
       manifestSha256: null,
       error: null,
+      errorCode: null,
+      heartbeatAt: now,
+      expiresAt: null,
     };
     await data.transaction(async (trx) => {
       await trx.exportJobs.insert(job);
@@ -131,62 +164,156 @@ export class ExportService {
         targets: [{ type: 'export', id: job.id }],
       });
     });
-    const run = this.runJob(data, job.id).finally(() => this.running.delete(run));
+    const key = `${tenantId}/${job.id}`;
+    this.local.add(key);
+    const run = this.runJob(data, job.id).finally(() => {
+      this.local.delete(key);
+      this.running.delete(run);
+    });
     this.running.add(run);
     return job;
   }
 
-  private archivePath(tenantId: string, id: string): string {
+  /** Where the archive of a background export is written (`<exportDir>/<tenantId>/<exportId>.tar`). */
+  archivePath(tenantId: string, id: string): string {
     return join(this.exportDir, tenantId, `${id}.tar`);
   }
 
+  /**
+   * Writes the archive, recording progress and a heartbeat (at least every quarter of the stale
+   * bound, whatever the progress). Every change names the status `running`: when another process
+   * declared the job interrupted meanwhile, this one stops and removes its file.
+   */
   private async runJob(data: TenantData, id: string): Promise<void> {
     const path = this.archivePath(data.tenantId, id);
+    let writes = Promise.resolve();
+    const progress = (changes: ExportJobChanges) => {
+      writes = writes.then(async () => {
+        if (!(await data.exportJobs.updateRunning(id, { ...changes, heartbeatAt: this.clock.now() }))) throw new JobTakenOver();
+      });
+      return writes;
+    };
+    const beat = setInterval(() => void progress({}).catch(() => undefined), Math.min((this.options.staleAfterSeconds * 1000) / 4, 30_000));
+    beat.unref();
     try {
       await mkdir(join(this.exportDir, data.tenantId), { recursive: true, mode: 0o700 });
-      let lastWrite = Promise.resolve();
       const manifest = await writeExportArchive(
         data.tableRows,
         data.tenantId,
         this.clock.now(),
         createWriteStream(path, { mode: 0o600 }),
-        (p) => {
-          lastWrite = lastWrite.then(() => data.exportJobs.update(id, { entitiesDone: p.entitiesDone, rowsWritten: p.rowsWritten }));
-        },
+        (p) => void progress({ entitiesDone: p.entitiesDone, rowsWritten: p.rowsWritten }).catch(() => undefined),
       );
-      await lastWrite;
-      await data.exportJobs.update(id, {
+      clearInterval(beat);
+      await writes;
+      const finishedAt = this.clock.now();
+      const completed = await data.exportJobs.updateRunning(id, {
         status: 'completed',
-        finishedAt: this.clock.now(),
+        finishedAt,
         entitiesDone: manifest.files.length,
         rowsWritten: manifest.files.reduce((n, f) => n + f.count, 0),
         bytes: (await stat(path)).size,
         manifestSha256: manifestChecksum(manifest),
+        expiresAt: finishedAt + this.options.archiveLifetimeDays * DAY_MS,
       });
+      if (!completed) throw new JobTakenOver();
     } catch (error) {
+      clearInterval(beat);
       await rm(path, { force: true });
-      await data.exportJobs.update(id, {
+      if (error instanceof JobTakenOver) return;
+      await data.exportJobs.updateRunning(id, {
         status: 'failed',
         finishedAt: this.clock.now(),
+        errorCode: 'export-failed',
         error: error instanceof Error ? error.message : String(error),
       });
     }
   }
 
+  /** A job as it stands: a stale running job is declared interrupted and an archive past its lifetime expired first. */
   async get(actor: Actor, tenantId: string, id: string): Promise<ExportJobRecord> {
     authorize(actor, 'export.run', { tenantId });
-    const job = await (await this.tenants.data(tenantId)).exportJobs.get(id);
+    const data = await this.tenants.data(tenantId);
+    const job = await data.exportJobs.get(id);
     if (!job) throw new DomainError('not-found', `No export has the id ${id}.`);
-    return job;
+    const now = this.clock.now();
+    const settled = (await this.settleStale(data, [job], now)) + (await this.expire(data, [job], now));
+    return settled > 0 ? ((await data.exportJobs.get(id)) ?? job) : job;
   }
 
   /** The finished archive of an export job, as a stream. */
   async download(actor: Actor, tenantId: string, id: string): Promise<{ stream: Readable; bytes: number; job: ExportJobRecord }> {
     const job = await this.get(actor, tenantId, id);
+    if (job.status === 'expired') {
+      throw new DomainError(
+        'export-expired',
+        `The archive of export ${id} was deleted when its lifetime of ${this.options.archiveLifetimeDays} days ended; start a new export.`,
+      );
+    }
     if (job.status !== 'completed' || job.bytes === null) {
       throw new DomainError('export-not-ready', `Export ${id} is ${job.status}${job.error ? `: ${job.error}` : ''}.`);
     }
     return { stream: createReadStream(this.archivePath(tenantId, id)), bytes: job.bytes, job };
+  }
+
+  /** Ends the tenant's interrupted jobs and deletes its archives past their lifetime (the `export.maintain` job). */
+  async sweep(tenantId: string, now = this.clock.now()): Promise<ExportSweep> {
+    const data = await this.tenants.data(tenantId);
+    const stale = await data.exportJobs.listStale(now - this.options.staleAfterSeconds * 1000);
+    return {
+      interrupted: await this.settleStale(data, stale, now),
+      expired: await this.expire(data, await data.exportJobs.listExpired(now), now),
+    };
+  }
+
+  /** Declares `jobs` that are running elsewhere without a recent heartbeat interrupted, and removes their partial files. */
+  private async settleStale(data: TenantData, jobs: readonly ExportJobRecord[], now: number): Promise<number> {
+    const bound = now - this.options.staleAfterSeconds * 1000;
+    let settled = 0;
+    for (const job of jobs) {
+      const lastSign = job.heartbeatAt ?? job.createdAt;
+      if (job.status !== 'running' || lastSign >= bound || this.local.has(`${data.tenantId}/${job.id}`)) continue;
+      const ended = await data.transaction(async (trx) => {
+        const changed = await trx.exportJobs.updateRunning(job.id, {
+          status: 'failed',
+          finishedAt: now,
+          errorCode: 'interrupted',
+          error: `The export was interrupted: the process writing it stopped (no sign of life since ${new Date(lastSign).toISOString()}). Start a new export.`,
+        });
+        if (changed) await this.auditKeeper(trx, 'Interrupt tenant export', job.id, 'running', 'failed');
+        return changed;
+      });
+      if (!ended) continue;
+      await rm(this.archivePath(data.tenantId, job.id), { force: true });
+      settled++;
+    }
+    return settled;
+  }
+
+  /** Deletes the archives of completed `jobs` whose lifetime ended; the rows say `expired`. */
+  private async expire(data: TenantData, jobs: readonly ExportJobRecord[], now: number): Promise<number> {
+    let expired = 0;
+    for (const job of jobs) {
+      if (job.status !== 'completed' || job.expiresAt === null || job.expiresAt > now) continue;
+      // The file goes first: after a crash in between, the row still says `completed` and the next sweep ends it.
+      await rm(this.archivePath(data.tenantId, job.id), { force: true });
+      const marked = await data.transaction(async (trx) => {
+        const changed = await trx.exportJobs.markExpired(job.id);
+        if (changed) await this.auditKeeper(trx, 'Delete expired export archive', job.id, 'completed', 'expired');
+        return changed;
+      });
+      if (marked) expired++;
+    }
+    return expired;
+  }
+
+  private async auditKeeper(data: TenantData, activity: string, id: string, from: string, to: string): Promise<void> {
+    await recordAudit(data, EXPORT_KEEPER, this.clock, {
+      activity,
+      category: 'Export',
+      operation: 'delete',
+      targets: [{ type: 'export', id, modifiedProperties: [{ name: 'status', oldValue: from, newValue: to }] }],
+    });
   }
 
   /** Resolves when every background export of this process has finished. */
@@ -196,9 +323,11 @@ export class ExportService {
 
   /**
    * Imports an archive into `tenantId`, a tenant created for it (`custos tenant create`) that holds
-   * nothing yet but its settings. The tenant's settings are replaced by the exported ones; the
-   * source audit log is not replayed (it stays verifiable in the archive): the new tenant's chain
-   * records one `Import tenant data` event naming the source manifest's checksum.
+   * nothing yet but its settings. The tenant's settings are replaced by the exported ones. The source
+   * audit log cannot continue in the new tenant's chain (its hashes cover the source tenant id): it
+   * is checked and kept as an imported, read-only chain (domain/audit/imported-audit.ts), and the new
+   * tenant's chain records one `Import tenant data` event naming the source tenant, the manifest's
+   * checksum and the extent of every imported chain.
    */
   async importFrom(actor: Actor, tenantId: string, input: Readable): Promise<ImportResult> {
     authorize(actor, 'tenant.write', { tenantId });
@@ -207,28 +336,37 @@ export class ExportService {
       if ((await data.tableRows.count(table)) > 0) {
         throw new DomainError(
           'import-target-not-empty',
-          `Tenant ${tenantId} already holds ${table.replace('_', ' ')}; import into a new tenant.`,
+          `Tenant ${tenantId} already holds ${table.replace(/_/g, ' ')}; import into a new tenant.`,
         );
       }
     }
     const counts: Record<string, number> = {};
     return data.transaction(async (trx) => {
+      let audit: ImportedAuditRows | undefined;
       const manifest = await readExportArchive(
         input,
-        () => Promise.resolve(),
+        (m) => {
+          audit = new ImportedAuditRows(m.tenantId);
+          return Promise.resolve();
+        },
         async (entity, rows) => {
-          if (!entity.imported) return;
           counts[entity.file] = (counts[entity.file] ?? 0) + rows.length;
           if (entity.table === 'tenant_settings') {
             for (const row of rows) await trx.tableRows.replaceSettings(row);
             return;
           }
+          // The source's audit chains become imported chains of this tenant (domain/audit/imported-audit.ts).
+          if (entity.table === 'audit_events' && audit) {
+            await trx.tableRows.insert('imported_audit_events', audit.own(entity.file, rows));
+            return;
+          }
+          if (entity.table === 'imported_audit_events' && audit) rows = audit.carried(entity.file, rows);
           await trx.tableRows.insert(entity.table, entity.fillOnImport ? rows.map(entity.fillOnImport) : rows);
         },
       );
       const sourceManifestSha256 = manifestChecksum(manifest);
       await recordAudit(trx, actor, this.clock, {
-        activity: 'Import tenant data',
+        activity: IMPORT_ACTIVITY,
         category: 'Export',
         operation: 'create',
         targets: [
@@ -238,6 +376,8 @@ export class ExportService {
             modifiedProperties: [
               { name: 'sourceTenantId', oldValue: null, newValue: manifest.tenantId },
               { name: 'sourceManifestSha256', oldValue: null, newValue: sourceManifestSha256 },
+              // What `custos audit verify` checks the imported chains against.
+              { name: IMPORTED_CHAINS_PROPERTY, oldValue: null, newValue: audit?.chains() ?? [] },
             ],
           },
         ],

@@ -16,7 +16,8 @@ export type ExportTable =
   | 'device_compliance_results'
   | 'configuration_profiles'
   | 'configuration_profile_assignments'
-  | 'audit_events';
+  | 'audit_events'
+  | 'imported_audit_events';
 
 /** A stored row without its tenant id; sensitive device values in clear. */
 export type ExportedRow = Record<string, unknown>;

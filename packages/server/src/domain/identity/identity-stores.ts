@@ -12,6 +12,8 @@ export interface UserRecord {
   userName: string;
   displayName: string | null;
   email: string | null;
+  /** The catalog's `userPhone`: from SCIM `phoneNumbers` or the admin API. */
+  phone: string | null;
   source: UserSource;
   /** The IdP's subject (federated) or SCIM `externalId`. */
   externalId: string | null;
@@ -35,10 +37,16 @@ export interface UserStore {
   get(id: string): Promise<UserRecord | undefined>;
   findByUserName(userName: string): Promise<UserRecord | undefined>;
   findByExternalId(source: UserSource, externalId: string): Promise<UserRecord | undefined>;
-  /** Ordered by user name key, then id; `after` is the previous page's last `[userNameKey, id]`. */
+  /**
+   * Ordered by lower-cased user name, then id; `after` is the previous page's last
+   * `[lower-cased user name, id]`. User names are stored encrypted, so without `userNameEquals` the
+   * tenant's users are decrypted and sorted in memory (bounded by the tenant's size).
+   */
   list(options: { limit: number; after?: readonly [string, string]; userNameEquals?: string }): Promise<UserRecord[]>;
   count(options: { userNameEquals?: string }): Promise<number>;
   delete(id: string): Promise<boolean>;
+  /** Re-encrypts one keyset batch of users under the current key version (`custos keys rotate`). */
+  reencryptBatch(afterId: string | null, limit: number): Promise<{ lastId: string | null; scanned: number; rewritten: number }>;
 }
 
 export interface GroupRecord {

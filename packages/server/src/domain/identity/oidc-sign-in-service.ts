@@ -24,6 +24,7 @@ import { describeError, type OidcProviders } from './oidc-client.js';
 import type { IdentityProviderService } from './oidc-configuration-service.js';
 import type { IdentityProviderRecord } from './oidc-stores.js';
 import { userActor, type SessionService } from './session-service.js';
+import { USER_AUDIT_REDACTED } from './user-service.js';
 
 /** The browser-binding cookie of a sign-in in flight: `<tenant id>.<secret>`. */
 export const OIDC_BINDING_COOKIE = 'custos_oidc';
@@ -297,6 +298,7 @@ export class OidcSignInService {
             userName: profile.userName,
             displayName: profile.displayName,
             email: profile.email,
+            phone: null,
             source: 'federated',
             externalId: subject,
             active: true,
@@ -316,14 +318,14 @@ export class OidcSignInService {
         await trx.users.update(user);
       }
       const mapped = await this.applyMappings(trx, user.id, options, groupValues(options, claims), now);
-      const profileChanges = changedProperties(before && userView(before), userView(user));
+      const profileChanges = changedProperties(before && userView(before), userView(user), USER_AUDIT_REDACTED);
       if (!before || profileChanges.length > 0 || mapped.length > 0) {
         // The user, arriving from the IdP, is the actor of their own provisioning.
         await recordAudit(trx, userActor(data.tenantId, user, null, [], context), this.clock, {
           activity: before ? 'Update user from SSO' : 'Create user from SSO',
           category: 'UserManagement',
           operation: before ? 'update' : 'create',
-          targets: [{ type: 'user', id: user.id, name: user.userName, modifiedProperties: [...profileChanges, ...mapped] }],
+          targets: [{ type: 'user', id: user.id, modifiedProperties: [...profileChanges, ...mapped] }],
         });
       }
       return user;

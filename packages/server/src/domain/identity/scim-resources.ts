@@ -41,6 +41,7 @@ export function toScimUser(user: UserRecord, base: string) {
     userName: user.userName,
     ...(user.displayName === null ? {} : { displayName: user.displayName, name: { formatted: user.displayName } }),
     emails: user.email === null ? [] : [{ value: user.email, type: 'work', primary: true }],
+    phoneNumbers: user.phone === null ? [] : [{ value: user.phone, type: 'work', primary: true }],
     active: user.active,
     meta: meta('User', `${base}/Users/${user.id}`, user.createdAt, user.updatedAt),
   };
@@ -144,6 +145,11 @@ export function schemas(base: string) {
           subAttributes: [attribute('formatted'), attribute('givenName'), attribute('familyName')],
         }),
         attribute('emails', {
+          type: 'complex',
+          multiValued: true,
+          subAttributes: [attribute('value'), attribute('type'), attribute('primary', { type: 'boolean' })],
+        }),
+        attribute('phoneNumbers', {
           type: 'complex',
           multiValued: true,
           subAttributes: [attribute('value'), attribute('type'), attribute('primary', { type: 'boolean' })],

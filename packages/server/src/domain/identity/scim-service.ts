@@ -6,7 +6,8 @@
  * resource as SCIM shows it, and the result is stored like a PUT.
  *
  * Attribute names are case-insensitive (RFC 7643 §2.1); Custos keeps userName, displayName (or
- * name.formatted, or given + family name), the primary email, externalId and active of a User, and
+ * name.formatted, or given + family name), the primary email, one work or mobile phone number
+ * (the primary one, else the first; after a PATCH, the one that changed), externalId and active of a User, and
  * displayName, externalId and members of a Group. Passwords sent over SCIM are ignored: provisioned
  * users sign in through the IdP.
  */
@@ -62,11 +63,37 @@ interface UserFields {
   userName: string;
   displayName: string | null;
   email: string | null;
+  phone: string | null;
   externalId: string | null;
   active: boolean | undefined;
 }
 
-function readUser(value: unknown): UserFields {
+const PHONE_TYPES = new Set(['work', 'mobile']);
+
+/**
+ * The phone number Custos keeps from `phoneNumbers`: of the work and mobile (or untyped) entries,
+ * one not equal to `previous` when there is one (a PATCH that adds or replaces a number of another
+ * type must win over the number Custos showed), else the last primary one, else the first.
+ */
+function readPhone(body: Body, previous: string | null): string | null {
+  const numbers = body['phonenumbers'];
+  if (numbers === undefined || numbers === null) return null;
+  if (!Array.isArray(numbers)) throw new ScimError(400, '"phoneNumbers" must be an array.', 'invalidValue');
+  const entries = numbers
+    .map((e) => lowerKeys(e, 'phone number'))
+    .filter((e) => {
+      const type = optionalString(e, 'type');
+      return type === undefined || type === null || PHONE_TYPES.has(type.toLowerCase());
+    })
+    .flatMap((e) => {
+      const value = optionalString(e, 'value');
+      return value ? [{ value, primary: optionalBoolean(e, 'primary') === true }] : [];
+    });
+  const changed = previous === null ? undefined : entries.findLast((e) => e.value !== previous);
+  return (changed ?? entries.findLast((e) => e.primary) ?? entries[0])?.value ?? null;
+}
+
+function readUser(value: unknown, previousPhone: string | null = null): UserFields {
   const body = lowerKeys(value, 'User');
   const userName = optionalString(body, 'userName');
   if (!userName) throw new ScimError(400, '"userName" is required.', 'invalidValue');
@@ -89,7 +116,14 @@ function readUser(value: unknown): UserFields {
     const chosen = entries.findLast((e) => optionalBoolean(e, 'primary') === true) ?? entries[0];
     email = chosen ? (optionalString(chosen, 'value') ?? null) : null;
   }
-  return { userName, displayName, email, externalId: optionalString(body, 'externalId') ?? null, active: optionalBoolean(body, 'active') };
+  return {
+    userName,
+    displayName,
+    email,
+    phone: readPhone(body, previousPhone),
+    externalId: optionalString(body, 'externalId') ?? null,
+    active: optionalBoolean(body, 'active'),
+  };
 }
 
 interface GroupFields {
@@ -160,7 +194,11 @@ export class ScimService {
 
   async listUsers(actor: Actor, tenantId: string, query: ScimListQuery): Promise<ScimList<ReturnType<typeof toScimUser>>> {
     authorize(actor, 'users.read', { tenantId });
-    const filter = parseScimFilter(query.filter, ['userName', 'externalId', 'id'] as const);
+    const parsed = parseScimFilter(query.filter, ['userName', 'emails', 'emails.value', 'externalId', 'id'] as const);
+    const filter = parsed && {
+      attribute: parsed.attribute === 'emails.value' ? ('emails' as const) : parsed.attribute,
+      value: parsed.value,
+    };
     const { startIndex, count } = page(query);
     const data = await this.tenants.data(tenantId);
     const totalResults = await data.scimDirectory.countUsers(filter);
@@ -179,6 +217,7 @@ export class ScimService {
       userName: fields.userName,
       displayName: fields.displayName,
       email: fields.email,
+      phone: fields.phone,
       externalId: fields.externalId,
       source: 'scim',
       active: fields.active ?? true,
@@ -194,7 +233,7 @@ export class ScimService {
 
   async patchUser(actor: Actor, tenantId: string, id: string, body: unknown) {
     const current = await this.users.getUser(actor, tenantId, id);
-    const fields = readUser(patched(toScimUser(current, this.base), body));
+    const fields = readUser(patched(toScimUser(current, this.base), body), current.phone);
     return toScimUser(await this.storeUser(actor, tenantId, id, fields), this.base);
   }
 
@@ -207,6 +246,7 @@ export class ScimService {
       userName: fields.userName,
       displayName: fields.displayName,
       email: fields.email,
+      phone: fields.phone,
       externalId: fields.externalId,
       ...(fields.active === undefined ? {} : { active: fields.active }),
     });

@@ -22,8 +22,8 @@ export interface ScimTokenStore {
   revokeAll(at: number): Promise<number>;
 }
 
-/** One `attribute eq "value"` comparison; SCIM compares these attributes case-sensitively except userName. */
-export type ScimUserFilter = { attribute: 'userName' | 'externalId' | 'id'; value: string };
+/** One `attribute eq "value"` comparison; SCIM compares these attributes case-sensitively except userName and emails. */
+export type ScimUserFilter = { attribute: 'userName' | 'emails' | 'externalId' | 'id'; value: string };
 export type ScimGroupFilter = { attribute: 'displayName' | 'externalId' | 'id'; value: string };
 
 export interface ScimDirectoryStore {

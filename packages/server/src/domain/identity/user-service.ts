@@ -19,6 +19,7 @@ export interface CreateUserInput {
   userName: string;
   displayName?: string | null;
   email?: string | null;
+  phone?: string | null;
   password?: string;
   source?: UserSource;
   externalId?: string | null;
@@ -31,6 +32,7 @@ export interface UpdateUserInput {
   userName?: string;
   displayName?: string | null;
   email?: string | null;
+  phone?: string | null;
   externalId?: string | null;
   active?: boolean;
 }
@@ -55,6 +57,23 @@ function checkEmail(email: string | null | undefined): string | null {
   if (email === undefined || email === null) return null;
   if (!EMAIL.test(email) || email.length > 320) throw new DomainError('validation-failed', `"${email}" is not an email address.`);
   return email;
+}
+
+/** E.164-ish: an optional "+", then 4 to 20 digits, with spaces, dots, dashes or parentheses between them. */
+const PHONE = /^\+?[0-9(][0-9 ().-]*[0-9]$/;
+const MAX_PHONE_LENGTH = 32;
+
+function checkPhone(phone: string | null | undefined): string | null {
+  if (phone === undefined || phone === null) return null;
+  const trimmed = phone.trim();
+  const digits = trimmed.replace(/\D/g, '').length;
+  if (trimmed.length > MAX_PHONE_LENGTH || !PHONE.test(trimmed) || digits < 4 || digits > 20) {
+    throw new DomainError(
+      'validation-failed',
+      'The phone number must be digits with an optional leading "+" (E.164, like +44 20 7946 0958).',
+    );
+  }
+  return trimmed;
 }
 
 function encodeCursor(key: readonly [string, string]): string {
@@ -85,11 +104,19 @@ function auditView(user: UserRecord | undefined): Record<string, unknown> | unde
     userName: user.userName,
     displayName: user.displayName,
     email: user.email,
+    phone: user.phone,
     active: user.active,
     externalId: user.externalId,
     password: user.passwordHash,
   };
 }
+
+/**
+ * The audit log names a user by id only: user names (usually email addresses), emails and phone
+ * numbers are stored encrypted, and the audit log must not keep a clear copy. That they changed is
+ * recorded, not their values.
+ */
+export const USER_AUDIT_REDACTED = ['password', 'userName', 'email', 'phone'] as const;
 
 /**
  * Told after a change that can alter which groups a user's devices belong to (membership, deletion,
@@ -128,6 +155,7 @@ export class UserService {
     if (input.roles && input.roles.length > 0) authorize(actor, 'roles.write', { tenantId });
     const userName = checkUserName(input.userName);
     const email = checkEmail(input.email ?? (EMAIL.test(userName) ? userName : null));
+    const phone = checkPhone(input.phone);
     const settings = await this.tenants.settings(tenantId);
     if (input.password !== undefined) checkPasswordPolicy(input.password, settings.identity.passwordMinLength, userName);
     const passwordHash = input.password === undefined ? null : await hashPassword(input.password);
@@ -138,6 +166,7 @@ export class UserService {
       userName,
       displayName: input.displayName ?? null,
       email,
+      phone,
       source: input.source ?? 'cloud',
       externalId: input.externalId ?? null,
       active: input.active ?? true,
@@ -171,9 +200,8 @@ export class UserService {
           {
             type: 'user',
             id: user.id,
-            name: userName,
             modifiedProperties: [
-              ...changedProperties(undefined, auditView(user), ['password']),
+              ...changedProperties(undefined, auditView(user), USER_AUDIT_REDACTED),
               ...(input.roles?.length ? [{ name: 'roles', oldValue: null, newValue: [...input.roles] }] : []),
             ],
           },
@@ -224,6 +252,7 @@ export class UserService {
         userName,
         displayName: input.displayName === undefined ? before.displayName : input.displayName,
         email: input.email === undefined ? before.email : checkEmail(input.email),
+        phone: input.phone === undefined ? before.phone : checkPhone(input.phone),
         externalId: input.externalId === undefined ? before.externalId : input.externalId,
         active: input.active ?? before.active,
         updatedAt: this.clock.now(),
@@ -238,8 +267,7 @@ export class UserService {
           {
             type: 'user',
             id,
-            name: after.userName,
-            modifiedProperties: changedProperties(auditView(before), auditView(after), ['password']),
+            modifiedProperties: changedProperties(auditView(before), auditView(after), USER_AUDIT_REDACTED),
           },
         ],
       });
@@ -272,7 +300,6 @@ export class UserService {
           {
             type: 'user',
             id,
-            name: user.userName,
             modifiedProperties: [{ name: 'password', oldValue: '[redacted]', newValue: '[redacted]' }],
           },
         ],
@@ -293,9 +320,7 @@ export class UserService {
         activity: 'Delete user',
         category: 'UserManagement',
         operation: 'delete',
-        targets: [
-          { type: 'user', id, name: user.userName, modifiedProperties: changedProperties(auditView(user), undefined, ['password']) },
-        ],
+        targets: [{ type: 'user', id, modifiedProperties: changedProperties(auditView(user), undefined, USER_AUDIT_REDACTED) }],
       });
       return user;
     });

@@ -208,13 +208,13 @@ export class LifecycleService {
     if (!(await this.deps.directory.updateLifecycle(before.tenantId, before.state, change))) {
       throw new DomainError('conflict', `The subscription of tenant ${before.tenantId} changed meanwhile; try again.`);
     }
-    this.deps.tenants.forgetTenant(before.tenantId);
+    await this.deps.tenants.changed(before.tenantId);
   }
 
   private async advance(actor: Actor, current: TenantLifecycle, due: DueTransition): Promise<AppliedTransition | undefined> {
     const change: LifecycleChange = { ...current, state: due.to, stateSince: due.at };
     if (!(await this.deps.directory.updateLifecycle(current.tenantId, current.state, change))) return undefined;
-    this.deps.tenants.forgetTenant(current.tenantId);
+    await this.deps.tenants.changed(current.tenantId);
     return this.announce(actor, current, change, `Subscription ${due.to}`, due.reason, due.at);
   }
 
@@ -332,8 +332,7 @@ export class LifecycleService {
       keyDestroyed,
     });
     await this.deps.directory.recordPurge(current.tenantId, now, receipt);
-    this.deps.tenants.forgetTenant(current.tenantId);
-    this.deps.tenants.forgetSettings(current.tenantId);
+    await this.deps.tenants.changed(current.tenantId);
     const total = Object.values(deletedRows).reduce((a, b) => a + b, 0);
     const mail =
       recipients.length === 0

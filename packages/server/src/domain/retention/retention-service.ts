@@ -40,12 +40,14 @@ export class RetentionService {
     private readonly tenants: TenantService,
     private readonly devices: DeviceService,
     private readonly clock: Clock,
+    /** The rules as this deployment runs them (the export archive lifetime is configurable). */
+    private readonly rules: readonly RetentionRuleDeclaration[] = RETENTION_RULES,
   ) {}
 
   async settings(actor: Actor, tenantId: string): Promise<RetentionSettings> {
     authorize(actor, 'tenant.read', { tenantId });
     const data = await this.tenants.data(tenantId);
-    return { staleDeviceDays: await data.retention.staleDeviceDays(), rules: RETENTION_RULES };
+    return { staleDeviceDays: await data.retention.staleDeviceDays(), rules: this.rules };
   }
 
   async setStaleDeviceDays(actor: Actor, tenantId: string, days: number | null): Promise<RetentionSettings> {
@@ -67,7 +69,7 @@ export class RetentionService {
         targets: [{ type: 'tenant', id: tenantId, modifiedProperties: [{ name: 'staleDeviceDays', oldValue: before, newValue: days }] }],
       });
     });
-    return { staleDeviceDays: days, rules: RETENTION_RULES };
+    return { staleDeviceDays: days, rules: this.rules };
   }
 
   /** Applies every rule to one tenant at `now`. */

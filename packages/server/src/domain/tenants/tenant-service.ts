@@ -7,6 +7,7 @@ import type { TenantData } from '../tenant-data.js';
 import { createCertificateAuthority } from '../enrollment/certificate-authority.js';
 import { isCountryCode, regionForCountry, type RegionMap } from './region-map.js';
 import { DEFAULT_BRANDING, DEFAULT_IDENTITY_SETTINGS, type Tenant, type TenantSettings } from './tenant.js';
+import type { TenantChangeFeed } from './tenant-changes.js';
 import type { TenantDirectory } from './tenant-stores.js';
 
 export interface CreateTenantInput {
@@ -24,9 +25,13 @@ export const DEFAULT_CHECKIN_INTERVAL_SECONDS = 8 * 60 * 60;
 export const DEFAULT_PRIVACY_STATEMENT_VERSION = '1';
 
 export class TenantService {
-  /** Directory entries change rarely (region never); a short cache keeps them off the hot path. */
+  /**
+   * Directory entries change rarely (region never); a short cache keeps them off the hot path. A
+   * change made by any process of the deployment drops the entry everywhere (`changed`, `follow`).
+   */
   private readonly cache = new Map<string, { tenant: Tenant; until: number }>();
   private readonly settingsCache = new Map<string, { settings: TenantSettings; until: number }>();
+  private changes: TenantChangeFeed | undefined;
 
   constructor(
     private readonly directory: TenantDirectory,
@@ -119,9 +124,35 @@ export class TenantService {
     return this.directory.openTenantData(tenant);
   }
 
-  /** Drops the cached directory entry of a tenant after its subscription state changed. */
-  forgetTenant(id: string): void {
+  /** Drops the cached directory entry of a tenant (this process only; `changed` tells every process). */
+  private forgetTenant(id: string): void {
     this.cache.delete(id);
+  }
+
+  /**
+   * After a tenant's directory entry changed (lifecycle transition, purge): drops this process's
+   * cached entry and settings and tells every other process of the deployment to do the same.
+   */
+  async changed(id: string): Promise<void> {
+    this.forgetTenant(id);
+    this.forgetSettings(id);
+    // Best effort, like every wake-up: a lost announcement leaves other processes' entries to expire,
+    // and the region store refuses a purged tenant's writes whatever they cached.
+    await this.changes?.publishTenantChange(id).catch(() => undefined);
+  }
+
+  /** Follows the deployment's tenant changes (tenant-changes.ts): each drops the cached copies here. */
+  follow(changes: TenantChangeFeed): void {
+    this.changes = changes;
+    changes.onTenantChange((id) => {
+      if (id === null) {
+        this.cache.clear();
+        this.settingsCache.clear();
+        return;
+      }
+      this.forgetTenant(id);
+      this.forgetSettings(id);
+    });
   }
 
   /** Drops the cached settings of a tenant after they changed, so this process reads them anew. */
@@ -134,7 +165,11 @@ export class TenantService {
     const now = this.clock.now();
     if (cached && cached.until > now) return cached.settings;
     const settings = await (await this.data(id)).settings.get();
-    if (!settings) throw new DomainError('tenant-not-found', `Tenant ${id} has no settings in its region store.`);
+    if (!settings) {
+      // Purged by another process: the cached directory entry is stale too, so the next call re-reads it.
+      this.forgetTenant(id);
+      throw new DomainError('tenant-not-found', `Tenant ${id} has no settings in its region store.`);
+    }
     this.settingsCache.set(id, { settings, until: now + this.cacheMillis });
     return settings;
   }

@@ -6,8 +6,9 @@ import type { AppServices } from '../services.js';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema };
 
-export function toAuditEventDto(e: ChainedAuditEvent) {
+export function toAuditEventDto(e: ChainedAuditEvent, imported = false) {
   return {
+    ...(imported ? { sourceTenantId: e.tenantId } : {}),
     id: e.id,
     sequence: e.sequence,
     occurredAt: new Date(e.occurredAt).toISOString(),
@@ -30,7 +31,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
       config: { permission: 'audit.read' },
       schema: {
         tags: ['audit'],
-        summary: "The tenant's audit log, newest first (filters, cursor paging)",
+        summary: "The tenant's audit log, newest first (filters, cursor paging); source=imported: the chains an import brought along",
         querystring: AuditEventQuery,
         response: { 200: AuditEventListSchema, ...errors },
       },
@@ -49,9 +50,13 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
           ...(q.targetId === undefined ? {} : { targetId: q.targetId }),
           ...(q.result === undefined ? {} : { result: q.result }),
         },
-        { ...(q.limit === undefined ? {} : { limit: q.limit }), ...(q.cursor === undefined ? {} : { cursor: q.cursor }) },
+        {
+          ...(q.limit === undefined ? {} : { limit: q.limit }),
+          ...(q.cursor === undefined ? {} : { cursor: q.cursor }),
+          ...(q.source === undefined ? {} : { source: q.source }),
+        },
       );
-      return { items: page.items.map(toAuditEventDto), nextCursor: page.nextCursor };
+      return { items: page.items.map((e) => toAuditEventDto(e, q.source === 'imported')), nextCursor: page.nextCursor };
     },
   );
 
@@ -61,7 +66,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> =
       config: { permission: 'audit.read' },
       schema: {
         tags: ['audit'],
-        summary: "Verifies the tenant's audit hash chain and names the first broken event",
+        summary: "Verifies the tenant's audit hash chain, and every chain an import brought along, and names the first broken event",
         response: { 200: AuditVerifySchema, ...errors },
       },
     },

@@ -28,6 +28,8 @@ function toExportJobDto(job: ExportJobRecord) {
     bytes: job.bytes,
     manifestSha256: job.manifestSha256,
     error: job.error,
+    errorCode: job.errorCode,
+    expiresAt: iso(job.expiresAt),
     downloadUrl: job.status === 'completed' ? `/api/v1/exports/${job.id}/download` : null,
   };
 }
@@ -55,7 +57,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       config: { permission: 'export.run' },
       schema: {
         tags: ['export'],
-        summary: "An export's status and progress",
+        summary: "An export's status and progress (an export whose process stopped shows failed, errorCode interrupted)",
         params: ExportIdParams,
         response: { 200: ExportJobSchema, ...errors },
       },
@@ -69,9 +71,9 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> 
       config: { permission: 'export.run' },
       schema: {
         tags: ['export'],
-        summary: 'The archive of a completed export (application/x-tar)',
+        summary: 'The archive of a completed export (application/x-tar); 410 once its lifetime ended',
         params: ExportIdParams,
-        response: { 200: Type.Any({ description: 'The tar archive' }), 409: ProblemSchema, ...errors },
+        response: { 200: Type.Any({ description: 'The tar archive' }), 409: ProblemSchema, 410: ProblemSchema, ...errors },
       },
     },
     async (request, reply) => {

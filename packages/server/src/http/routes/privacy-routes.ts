@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { CATALOG_FIELDS, PROHIBITED_CATEGORIES, PrivacyCatalogSchema, RETENTION_RULES } from '@custos/shared';
+import { CATALOG_FIELDS, DEFAULT_EXPORT_ARCHIVE_DAYS, PROHIBITED_CATEGORIES, PrivacyCatalogSchema, retentionRules } from '@custos/shared';
 
 /** The privacy catalog is public: anyone may read what Custos can and cannot collect. */
 /** Raised whenever a field is added or changes meaning (2: password and firewall state). */
 export const CATALOG_VERSION = '2';
 
-export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+/** `exportArchiveDays`: the deployment's export archive lifetime, published with the other retention rules. */
+export const privacyRoutes: FastifyPluginAsyncTypebox<{ exportArchiveDays?: number }> = async (app, options) => {
   const catalog = {
     version: CATALOG_VERSION,
     fields: CATALOG_FIELDS.map((f) => ({
@@ -27,7 +28,11 @@ export const privacyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       'Personal devices: only apps your organization manages, unless a compliance policy with an app allow or block list applies to the device.',
       'macOS: all installed apps, whatever the ownership.',
     ],
-    retentionRules: RETENTION_RULES.map((r) => ({ rule: r.rule, description: r.description, days: r.days })),
+    retentionRules: retentionRules(options.exportArchiveDays ?? DEFAULT_EXPORT_ARCHIVE_DAYS).map((r) => ({
+      rule: r.rule,
+      description: r.description,
+      days: r.days,
+    })),
   };
   app.get(
     '/api/v1/privacy/catalog',

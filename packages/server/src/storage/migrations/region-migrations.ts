@@ -863,4 +863,62 @@ export const regionMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0017-imported-audit': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Export jobs (domain/export/): a heartbeat that tells a live job from one whose process died,
+      // a stable error code, and when a finished archive's published lifetime ends.
+      await db.schema.alterTable('tenant_exports').addColumn('heartbeat_at', 'bigint').execute();
+      await db.schema.alterTable('tenant_exports').addColumn('error_code', 'text').execute();
+      await db.schema.alterTable('tenant_exports').addColumn('expires_at', 'bigint').execute();
+      // The audit chains an import brought along (domain/audit/imported-audit.ts): read-only, each
+      // event as its source tenant hashed it; `position` orders them across chains.
+      await db.schema
+        .createTable('imported_audit_events')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('position', 'bigint', (c) => c.notNull())
+        .addColumn('source_tenant_id', 'text', (c) => c.notNull())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('occurred_at', 'bigint', (c) => c.notNull())
+        .addColumn('actor_type', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('actor_name', 'text', (c) => c.notNull())
+        .addColumn('actor_ip', 'text')
+        .addColumn('activity', 'text', (c) => c.notNull())
+        .addColumn('category', 'text', (c) => c.notNull())
+        .addColumn('operation', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('targets', 'text', (c) => c.notNull())
+        .addColumn('correlation_id', 'text')
+        .addColumn('previous_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('imported_audit_events_pk', ['tenant_id', 'position'])
+        .addUniqueConstraint('imported_audit_events_chain', ['tenant_id', 'source_tenant_id', 'sequence'])
+        .execute();
+    },
+  },
+  '0016-identity-encryption': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // User names, emails and phone numbers, and the user email of enrollment tokens and Apple
+      // enrollments, are stored encrypted (storage/repositories/sensitive-identity-columns.ts). The
+      // lower-cased user name kept for lookups gives way to a keyed hash; rows written before are
+      // encrypted once after this migration (Storage.migrate) and by `custos keys rotate`.
+      await db.schema.dropIndex('users_user_name').ifExists().execute();
+      await db.schema.alterTable('users').dropColumn('user_name_key').execute();
+      await db.schema.alterTable('users').addColumn('user_name_hash', 'text').execute();
+      await db.schema.alterTable('users').addColumn('email_hash', 'text').execute();
+      await db.schema.alterTable('users').addColumn('phone', 'text').execute();
+      await db.schema.createIndex('users_user_name_hash').unique().on('users').columns(['tenant_id', 'user_name_hash']).execute();
+      await db.schema.createIndex('users_email_hash').on('users').columns(['tenant_id', 'email_hash']).execute();
+    },
+  },
+  '0018-apple-identity-renewal': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Apple MDM identity renewal (domain/apple-mdm/apple-mdm-service.ts): an enrollment made to
+      // renew a device's identity names that device, and each device's certificate end is kept so
+      // the renewal job finds the ones due without parsing certificates.
+      await db.schema.alterTable('apple_mdm_enrollments').addColumn('renews_device_id', 'text').execute();
+      await db.schema.alterTable('apple_mdm_devices').addColumn('certificate_not_after', 'bigint').execute();
+    },
+  },
 };

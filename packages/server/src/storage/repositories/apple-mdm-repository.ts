@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Ownership } from '@custos/shared';
 import type {
   AppleCommandRecord,
@@ -6,10 +6,14 @@ import type {
   AppleDeviceRecord,
   AppleEnrollmentRecord,
   AppleMdmStore,
+  ApplePollState,
   ApplePushCertificateRecord,
   AppleUserChannel,
 } from '../../domain/apple-mdm/apple-mdm-store.js';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { AppleMdmCommandTable, AppleMdmDeviceTable, AppleMdmEnrollmentTable, RegionDatabase } from '../database.js';
+import { openRows, reencryptBatch, type ReencryptedBatch } from './sealed-columns.js';
+import { APPLE_ENROLLMENT_COLUMNS } from './sensitive-identity-columns.js';
 
 function toEnrollment(row: AppleMdmEnrollmentTable): AppleEnrollmentRecord {
   return {
@@ -24,6 +28,7 @@ function toEnrollment(row: AppleMdmEnrollmentTable): AppleEnrollmentRecord {
     certificateSerial: row.certificate_serial,
     udid: row.udid,
     deviceId: row.device_id,
+    renewsDeviceId: row.renews_device_id,
   };
 }
 
@@ -33,6 +38,7 @@ function toDevice(row: AppleMdmDeviceTable): AppleDeviceRecord {
     udid: row.udid,
     enrollmentId: row.enrollment_id,
     certificateSerial: row.certificate_serial,
+    certificateNotAfter: row.certificate_not_after === null ? null : Number(row.certificate_not_after),
     topic: row.topic,
     pushToken: row.push_token,
     pushMagic: row.push_magic,
@@ -62,11 +68,19 @@ function toCommand(row: AppleMdmCommandTable): AppleCommandRecord {
   };
 }
 
+/** An enrollment's user email is stored encrypted (sensitive-identity-columns.ts). */
 export class AppleMdmRepository implements AppleMdmStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
+
+  private async openEnrollment(row: AppleMdmEnrollmentTable | undefined): Promise<AppleEnrollmentRecord | undefined> {
+    if (!row) return undefined;
+    const [open] = await openRows(this.cipher, APPLE_ENROLLMENT_COLUMNS, [row]);
+    return open && toEnrollment(open);
+  }
 
   async getPushCertificate(): Promise<ApplePushCertificateRecord | undefined> {
     const row = await this.db
@@ -100,6 +114,7 @@ export class AppleMdmRepository implements AppleMdmStore {
   }
 
   async insertEnrollment(r: AppleEnrollmentRecord): Promise<void> {
+    const cipher = await this.cipher();
     await this.db
       .insertInto('apple_mdm_enrollments')
       .values({
@@ -107,7 +122,7 @@ export class AppleMdmRepository implements AppleMdmStore {
         id: r.id,
         token_id: r.tokenId,
         ownership: r.ownership,
-        user_email: r.userEmail,
+        user_email: cipher.encryptNullable(APPLE_ENROLLMENT_COLUMNS.context('user_email'), r.userEmail),
         scope_tags: JSON.stringify(r.scopeTags),
         challenge_hash: r.challengeHash,
         created_at: r.createdAt,
@@ -115,8 +130,19 @@ export class AppleMdmRepository implements AppleMdmStore {
         certificate_serial: r.certificateSerial,
         udid: r.udid,
         device_id: r.deviceId,
+        renews_device_id: r.renewsDeviceId,
       })
       .execute();
+  }
+
+  async getEnrollment(id: string): Promise<AppleEnrollmentRecord | undefined> {
+    const row = await this.db
+      .selectFrom('apple_mdm_enrollments')
+      .selectAll()
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return this.openEnrollment(row);
   }
 
   async findEnrollmentByChallengeHash(hash: string): Promise<AppleEnrollmentRecord | undefined> {
@@ -126,7 +152,7 @@ export class AppleMdmRepository implements AppleMdmStore {
       .where('tenant_id', '=', this.tenantId)
       .where('challenge_hash', '=', hash)
       .executeTakeFirst();
-    return row ? toEnrollment(row) : undefined;
+    return this.openEnrollment(row);
   }
 
   async findEnrollmentByCertificate(serial: string): Promise<AppleEnrollmentRecord | undefined> {
@@ -136,7 +162,7 @@ export class AppleMdmRepository implements AppleMdmStore {
       .where('tenant_id', '=', this.tenantId)
       .where('certificate_serial', '=', serial)
       .executeTakeFirst();
-    return row ? toEnrollment(row) : undefined;
+    return this.openEnrollment(row);
   }
 
   async setEnrollmentCertificate(id: string, serial: string): Promise<boolean> {
@@ -161,6 +187,62 @@ export class AppleMdmRepository implements AppleMdmStore {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  async devicesDueForRenewal(before: number, now: number, limit: number): Promise<AppleDeviceRecord[]> {
+    const rows = await this.db
+      .selectFrom('apple_mdm_devices as a')
+      .innerJoin('devices as d', (join) => join.onRef('d.tenant_id', '=', 'a.tenant_id').onRef('d.id', '=', 'a.device_id'))
+      .selectAll('a')
+      .where('a.tenant_id', '=', this.tenantId)
+      .where('d.status', '=', 'active')
+      .where((eb) => eb.or([eb('a.certificate_not_after', 'is', null), eb('a.certificate_not_after', '<', before)]))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('apple_mdm_enrollments as e')
+              .select('e.id')
+              .whereRef('e.tenant_id', '=', 'a.tenant_id')
+              .whereRef('e.renews_device_id', '=', 'a.device_id')
+              .where('e.device_id', 'is', null)
+              .where('e.expires_at', '>', now),
+          ),
+        ),
+      )
+      .orderBy('a.device_id')
+      .limit(limit)
+      .execute();
+    return rows.map(toDevice);
+  }
+
+  async adoptRenewedIdentity(
+    deviceId: string,
+    fromSerial: string,
+    renewal: { enrollmentId: string; udid: string; serial: string; notAfter: number },
+  ): Promise<boolean> {
+    const moved = await this.db
+      .updateTable('apple_mdm_devices')
+      .set({ certificate_serial: renewal.serial, certificate_not_after: renewal.notAfter })
+      .where('tenant_id', '=', this.tenantId)
+      .where('device_id', '=', deviceId)
+      .where('certificate_serial', '=', fromSerial)
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) return false;
+    return this.bindEnrollment(renewal.enrollmentId, renewal.udid, deviceId);
+  }
+
+  async setCertificateNotAfter(deviceId: string, notAfter: number): Promise<void> {
+    await this.db
+      .updateTable('apple_mdm_devices')
+      .set({ certificate_not_after: notAfter })
+      .where('tenant_id', '=', this.tenantId)
+      .where('device_id', '=', deviceId)
+      .execute();
+  }
+
+  async reencryptEnrollmentBatch(afterId: string | null, limit: number): Promise<ReencryptedBatch> {
+    return reencryptBatch(this.db, APPLE_ENROLLMENT_COLUMNS, this.tenantId, await this.cipher({ refresh: true }), afterId, limit);
+  }
+
   async insertDevice(r: AppleDeviceRecord): Promise<void> {
     await this.db
       .insertInto('apple_mdm_devices')
@@ -170,6 +252,7 @@ export class AppleMdmRepository implements AppleMdmStore {
         udid: r.udid,
         enrollment_id: r.enrollmentId,
         certificate_serial: r.certificateSerial,
+        certificate_not_after: r.certificateNotAfter,
         topic: r.topic,
         push_token: r.pushToken,
         push_magic: r.pushMagic,
@@ -284,6 +367,30 @@ export class AppleMdmRepository implements AppleMdmStore {
       .where('uuid', '=', uuid)
       .executeTakeFirst();
     return row ? toCommand(row) : undefined;
+  }
+
+  async pollState(deviceId: string): Promise<ApplePollState | undefined> {
+    // One indexed read for the poll every idle device makes (raw SQL: no query building per poll).
+    const { rows } = await sql<{
+      active: number;
+      pending_commands: number;
+      last_check_in_at: number | string | null;
+      queued: number | boolean;
+    }>`
+      select s.active, s.pending_commands, s.last_check_in_at,
+        exists (select 1 from apple_mdm_commands c
+                where c.tenant_id = s.tenant_id and c.device_id = s.device_id and c.state in ('pending', 'sent')) as queued
+      from device_checkin_state s
+      where s.tenant_id = ${this.tenantId} and s.device_id = ${deviceId}`.execute(this.db);
+    const row = rows[0];
+    return (
+      row && {
+        active: Number(row.active) === 1,
+        pendingCommands: Number(row.pending_commands),
+        lastCheckInAt: row.last_check_in_at === null ? null : Number(row.last_check_in_at),
+        queued: row.queued === true || Number(row.queued) === 1,
+      }
+    );
   }
 
   async nextCommand(deviceId: string, includeNotNow = false): Promise<AppleCommandRecord | undefined> {

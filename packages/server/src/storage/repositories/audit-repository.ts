@@ -2,7 +2,8 @@
  * The tenant's append-only audit log (migration 0004). Appends lock the tenant's chain-head row
  * (`SELECT … FOR UPDATE` on PostgreSQL; SQLite runs one writer at a time anyway), so concurrent
  * writers from several processes still produce a gap-free, correctly linked chain. Nothing in the
- * application updates or deletes an event.
+ * application updates or deletes an event. A chain begins only for a tenant that still exists, which
+ * keeps a purged tenant's audited writes out of the store (`refuseUnlessLive`).
  */
 import { sql, type Kysely } from 'kysely';
 import type { AuditFilter, AuditStore } from '../../domain/audit/audit-log.js';
@@ -17,6 +18,7 @@ import {
 import type { AuditEventTable, RegionDatabase } from '../database.js';
 import { isPostgres } from '../dialects/postgres.js';
 import { escapeLike } from './like.js';
+import { DomainError } from '../../domain/domain-error.js';
 
 function toEvent(r: AuditEventTable): ChainedAuditEvent {
   return {
@@ -51,7 +53,10 @@ export class AuditRepository implements AuditStore {
         .execute();
       let headQuery = trx.selectFrom('audit_chain_heads').select(['sequence', 'hash']).where('tenant_id', '=', this.tenantId);
       if (isPostgres(trx as Kysely<unknown>)) headQuery = headQuery.forUpdate();
-      const head = await headQuery.executeTakeFirstOrThrow();
+      // No head although one was just ensured: a purge deleted it while this append waited for its lock.
+      const head = await headQuery.executeTakeFirst();
+      if (!head) throw new DomainError('tenant-not-found', `Tenant ${this.tenantId} no longer exists (it was purged).`);
+      if (head.sequence === 0) await this.refuseUnlessLive(trx);
       const chained = chainAuditEvent(head.sequence === 0 ? undefined : head, { ...event, tenantId: this.tenantId });
       await trx
         .insertInto('audit_events')
@@ -83,6 +88,18 @@ export class AuditRepository implements AuditStore {
       return chained;
     };
     return this.db.isTransaction ? work(this.db) : this.db.transaction().execute(work);
+  }
+
+  /**
+   * A chain may only begin for a tenant whose settings row exists — written with the first event by
+   * `tenant create`, deleted only by the purge. A process that still caches a purged tenant (the
+   * purge ran in another process) fails here instead of starting a new chain, and with it the whole
+   * transaction of the write it records: the purge is never undone by a late write. The purge locks
+   * the chain head first (storage/tenant-purge.ts), so a write and a purge never interleave.
+   */
+  private async refuseUnlessLive(trx: Kysely<RegionDatabase>): Promise<void> {
+    const settings = await trx.selectFrom('tenant_settings').select('tenant_id').where('tenant_id', '=', this.tenantId).executeTakeFirst();
+    if (!settings) throw new DomainError('tenant-not-found', `Tenant ${this.tenantId} no longer exists (it was purged).`);
   }
 
   async list(filter: AuditFilter, page: { limit: number; beforeSequence?: number }): Promise<ChainedAuditEvent[]> {

@@ -372,6 +372,19 @@ export class DeviceRepository implements DeviceStore {
     return row && { publicKeySpki: row.public_key_spki };
   }
 
+  async setCredential(id: string, credential: Pick<DeviceRecord, 'certificatePem' | 'certificateSerial' | 'publicKeySpki'>): Promise<void> {
+    await this.db
+      .updateTable('devices')
+      .set({
+        certificate_pem: credential.certificatePem,
+        certificate_serial: credential.certificateSerial,
+        public_key_spki: credential.publicKeySpki,
+      })
+      .where('tenant_id', '=', this.tenantId)
+      .where('id', '=', id)
+      .execute();
+  }
+
   async recordRequest(id: string, seq: number, at: number, checkIn: boolean): Promise<CheckInTarget | undefined> {
     const result = await this.db.executeQuery<RecordRequestRow>(
       recordRequestQuery(this.db, checkIn, { seq, at, tenantId: this.tenantId, deviceId: id }),

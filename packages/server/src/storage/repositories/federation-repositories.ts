@@ -17,8 +17,11 @@ import type {
   ScimTokenStore,
   ScimUserFilter,
 } from '../../domain/identity/scim-stores.js';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { RegionDatabase } from '../database.js';
-import { toGroup, toUser } from './identity-repositories.js';
+import { openUsers, toGroup } from './identity-repositories.js';
+import { lookupHashes, openRows } from './sealed-columns.js';
+import { USER_COLUMNS } from './sensitive-identity-columns.js';
 
 export class IdentityProviderRepository implements IdentityProviderStore {
   constructor(
@@ -233,11 +236,16 @@ export class ScimDirectoryRepository implements ScimDirectoryStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
-  private users(filter: ScimUserFilter | undefined) {
+  /** User names and emails are encrypted: they are matched through their keyed hashes (case-insensitively). */
+  private async users(filter: ScimUserFilter | undefined) {
     let q = this.db.selectFrom('users').where('tenant_id', '=', this.tenantId);
-    if (filter?.attribute === 'userName') q = q.where('user_name_key', '=', filter.value.toLowerCase());
+    if (filter?.attribute === 'userName')
+      q = q.where('user_name_hash', 'in', lookupHashes(await this.cipher(), USER_COLUMNS, 'user_name', filter.value));
+    if (filter?.attribute === 'emails')
+      q = q.where('email_hash', 'in', lookupHashes(await this.cipher(), USER_COLUMNS, 'email', filter.value));
     if (filter?.attribute === 'externalId') q = q.where('external_id', '=', filter.value);
     if (filter?.attribute === 'id') q = q.where('id', '=', filter.value);
     return q;
@@ -252,20 +260,20 @@ export class ScimDirectoryRepository implements ScimDirectoryStore {
   }
 
   async listUsers(options: { offset: number; limit: number; filter?: ScimUserFilter }): Promise<UserRecord[]> {
-    const rows = await this.users(options.filter)
+    const rows = await (
+      await this.users(options.filter)
+    )
       .selectAll()
       .orderBy('created_at')
       .orderBy('id')
       .limit(options.limit)
       .offset(options.offset)
       .execute();
-    return rows.map(toUser);
+    return openUsers(this.cipher, rows);
   }
 
   async countUsers(filter?: ScimUserFilter): Promise<number> {
-    const row = await this.users(filter)
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow();
+    const row = await (await this.users(filter)).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -295,6 +303,7 @@ export class ScimDirectoryRepository implements ScimDirectoryStore {
       .where('tenant_id', '=', this.tenantId)
       .where('id', 'in', [...ids])
       .execute();
-    return new Map(rows.map((r) => [r.id, r.user_name]));
+    const open = await openRows(this.cipher, USER_COLUMNS, rows);
+    return new Map(open.map((r) => [r.id, r.user_name]));
   }
 }

@@ -1,4 +1,7 @@
-/** Users, groups, roles, role assignments and portal sessions (migration 0004), bound to one tenant. */
+/**
+ * Users, groups, roles, role assignments and portal sessions (migration 0004), bound to one tenant.
+ * A user's user name, email and phone are stored encrypted (sensitive-identity-columns.ts).
+ */
 import type { Kysely } from 'kysely';
 import type { Permission } from '@custos/shared';
 import type {
@@ -14,17 +17,22 @@ import type {
   UserSource,
   UserStore,
 } from '../../domain/identity/identity-stores.js';
+import type { CipherSource, TenantCipher } from '../../domain/encryption/tenant-cipher.js';
 import type { GroupTable, RegionDatabase, RoleAssignmentTable, RoleTable, UserSessionTable, UserTable } from '../database.js';
+import { lookupHashes, openRows, reencryptBatch, sealValues, type ReencryptedBatch } from './sealed-columns.js';
+import { USER_COLUMNS } from './sensitive-identity-columns.js';
 
 /** Rows per INSERT: well under SQLite's bound-parameter limit. */
 const INSERT_BATCH = 300;
 
+/** The user of a row whose sensitive columns are already decrypted (`openRows`). */
 export function toUser(r: UserTable): UserRecord {
   return {
     id: r.id,
     userName: r.user_name,
     displayName: r.display_name,
     email: r.email,
+    phone: r.phone,
     source: r.source as UserSource,
     externalId: r.external_id,
     active: r.active === 1,
@@ -36,14 +44,22 @@ export function toUser(r: UserTable): UserRecord {
   };
 }
 
-function userRow(tenantId: string, u: UserRecord): UserTable {
-  return {
+/** Decrypts user rows read from the store. */
+export async function openUsers(cipher: CipherSource, rows: readonly UserTable[]): Promise<UserRecord[]> {
+  return (await openRows(cipher, USER_COLUMNS, rows)).map(toUser);
+}
+
+/** The user's row with user name, email and phone encrypted and their lookup hashes set. */
+function userRow(cipher: TenantCipher, tenantId: string, u: UserRecord): UserTable {
+  return sealValues(cipher, USER_COLUMNS, {
     tenant_id: tenantId,
     id: u.id,
     user_name: u.userName,
-    user_name_key: u.userName.toLowerCase(),
+    user_name_hash: null,
     display_name: u.displayName,
     email: u.email,
+    email_hash: null,
+    phone: u.phone,
     source: u.source,
     external_id: u.externalId,
     active: u.active ? 1 : 0,
@@ -52,21 +68,25 @@ function userRow(tenantId: string, u: UserRecord): UserTable {
     last_sign_in_at: u.lastSignInAt,
     created_at: u.createdAt,
     updated_at: u.updatedAt,
-  };
+  });
 }
 
 export class UserRepository implements UserStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
   async insert(user: UserRecord): Promise<void> {
-    await this.db.insertInto('users').values(userRow(this.tenantId, user)).execute();
+    await this.db
+      .insertInto('users')
+      .values(userRow(await this.cipher(), this.tenantId, user))
+      .execute();
   }
 
   async update(user: UserRecord): Promise<void> {
-    const row = userRow(this.tenantId, user);
+    const row = userRow(await this.cipher(), this.tenantId, user);
     const changes: Partial<UserTable> = { ...row };
     delete changes.tenant_id;
     delete changes.id;
@@ -74,48 +94,50 @@ export class UserRepository implements UserStore {
     await this.db.updateTable('users').set(changes).where('tenant_id', '=', this.tenantId).where('id', '=', user.id).execute();
   }
 
+  private async one(rows: UserTable[]): Promise<UserRecord | undefined> {
+    return (await openUsers(this.cipher, rows))[0];
+  }
+
   async get(id: string): Promise<UserRecord | undefined> {
-    const row = await this.db
-      .selectFrom('users')
-      .selectAll()
-      .where('tenant_id', '=', this.tenantId)
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row && toUser(row);
+    return this.one(await this.db.selectFrom('users').selectAll().where('tenant_id', '=', this.tenantId).where('id', '=', id).execute());
+  }
+
+  /** The hashes a user name may be stored under (one per live key version). */
+  private async userNameHashes(userName: string): Promise<string[]> {
+    return lookupHashes(await this.cipher(), USER_COLUMNS, 'user_name', userName);
   }
 
   async findByUserName(userName: string): Promise<UserRecord | undefined> {
-    const row = await this.db
+    const rows = await this.db
       .selectFrom('users')
       .selectAll()
       .where('tenant_id', '=', this.tenantId)
-      .where('user_name_key', '=', userName.toLowerCase())
-      .executeTakeFirst();
-    return row && toUser(row);
+      .where('user_name_hash', 'in', await this.userNameHashes(userName))
+      .execute();
+    return this.one(rows);
   }
 
   async findByExternalId(source: UserSource, externalId: string): Promise<UserRecord | undefined> {
-    const row = await this.db
+    const rows = await this.db
       .selectFrom('users')
       .selectAll()
       .where('tenant_id', '=', this.tenantId)
       .where('source', '=', source)
       .where('external_id', '=', externalId)
-      .executeTakeFirst();
-    return row && toUser(row);
+      .execute();
+    return this.one(rows);
   }
 
   async list(options: { limit: number; after?: readonly [string, string]; userNameEquals?: string }): Promise<UserRecord[]> {
     let q = this.db.selectFrom('users').selectAll().where('tenant_id', '=', this.tenantId);
-    if (options.userNameEquals !== undefined) q = q.where('user_name_key', '=', options.userNameEquals.toLowerCase());
+    if (options.userNameEquals !== undefined) q = q.where('user_name_hash', 'in', await this.userNameHashes(options.userNameEquals));
+    // The ciphertext has no order: sort the decrypted names here (bounded by the tenant's size).
+    const users = (await openUsers(this.cipher, await q.execute()))
+      .map((user) => ({ key: user.userName.toLowerCase(), user }))
+      .sort((a, b) => (a.key === b.key ? compare(a.user.id, b.user.id) : compare(a.key, b.key)));
     const after = options.after;
-    if (after) {
-      q = q.where((eb) =>
-        eb.or([eb('user_name_key', '>', after[0]), eb.and([eb('user_name_key', '=', after[0]), eb('id', '>', after[1])])]),
-      );
-    }
-    const rows = await q.orderBy('user_name_key').orderBy('id').limit(options.limit).execute();
-    return rows.map(toUser);
+    const start = after ? users.findIndex(({ key, user }) => key > after[0] || (key === after[0] && user.id > after[1])) : 0;
+    return start < 0 ? [] : users.slice(start, start + options.limit).map(({ user }) => user);
   }
 
   async count(options: { userNameEquals?: string }): Promise<number> {
@@ -123,7 +145,7 @@ export class UserRepository implements UserStore {
       .selectFrom('users')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('tenant_id', '=', this.tenantId);
-    if (options.userNameEquals !== undefined) q = q.where('user_name_key', '=', options.userNameEquals.toLowerCase());
+    if (options.userNameEquals !== undefined) q = q.where('user_name_hash', 'in', await this.userNameHashes(options.userNameEquals));
     const row = await q.executeTakeFirstOrThrow();
     return Number(row.n);
   }
@@ -132,6 +154,15 @@ export class UserRepository implements UserStore {
     const r = await this.db.deleteFrom('users').where('tenant_id', '=', this.tenantId).where('id', '=', id).executeTakeFirst();
     return r.numDeletedRows > 0n;
   }
+
+  async reencryptBatch(afterId: string | null, limit: number): Promise<ReencryptedBatch> {
+    return reencryptBatch(this.db, USER_COLUMNS, this.tenantId, await this.cipher({ refresh: true }), afterId, limit);
+  }
+}
+
+/** Code-unit order, the same on every platform and locale (what the SQL order by the key was). */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function toGroup(r: GroupTable): GroupRecord {

@@ -12,15 +12,30 @@ import type {
   TotpStore,
   WebAuthnPurpose,
 } from '../../domain/identity/sign-in-stores.js';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { RegionDatabase, UserPasskeyTable } from '../database.js';
 
+const ACCOUNT = 'account:';
+
+/**
+ * An account key (`account:<user name as typed>`) names a user, usually by email address: it is
+ * stored as the keyed hash of the name under the tenant's current key version, never in clear. A key
+ * rotation therefore starts the counts of accounts afresh (their rows expire with their window).
+ */
 export class SignInThrottleRepository implements SignInThrottleStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
-  async get(key: string): Promise<ThrottleState | undefined> {
+  private async stored(key: string): Promise<string> {
+    if (!key.startsWith(ACCOUNT)) return key;
+    return `${ACCOUNT}${(await this.cipher()).searchHash('sign_in_throttles.account', key.slice(ACCOUNT.length)) ?? ''}`;
+  }
+
+  async get(typed: string): Promise<ThrottleState | undefined> {
+    const key = await this.stored(typed);
     const row = await this.db
       .selectFrom('sign_in_throttles')
       .select(['failures', 'window_started_at', 'locked_until'])
@@ -30,7 +45,8 @@ export class SignInThrottleRepository implements SignInThrottleStore {
     return row && { failures: row.failures, windowStartedAt: row.window_started_at, lockedUntil: row.locked_until };
   }
 
-  async recordFailure(key: string, at: number, windowStartedBefore: number): Promise<ThrottleState> {
+  async recordFailure(typed: string, at: number, windowStartedBefore: number): Promise<ThrottleState> {
+    const key = await this.stored(typed);
     // One statement, so concurrent failures from several processes all count.
     const row = await this.db
       .insertInto('sign_in_throttles')
@@ -54,7 +70,8 @@ export class SignInThrottleRepository implements SignInThrottleStore {
     return { failures: row.failures, windowStartedAt: row.window_started_at, lockedUntil: row.locked_until };
   }
 
-  async lock(key: string, until: number, at: number): Promise<void> {
+  async lock(typed: string, until: number, at: number): Promise<void> {
+    const key = await this.stored(typed);
     await this.db
       .updateTable('sign_in_throttles')
       .set({ locked_until: until, failures: 0, window_started_at: at })
@@ -63,7 +80,8 @@ export class SignInThrottleRepository implements SignInThrottleStore {
       .execute();
   }
 
-  async clear(key: string): Promise<void> {
+  async clear(typed: string): Promise<void> {
+    const key = await this.stored(typed);
     await this.db.deleteFrom('sign_in_throttles').where('tenant_id', '=', this.tenantId).where('key', '=', key).execute();
   }
 }

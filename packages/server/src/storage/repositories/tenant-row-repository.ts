@@ -1,19 +1,28 @@
 /**
  * Whole-table access to one tenant's rows for export and import (domain/export): keyset pages in
- * primary-key order, so an export never holds more than one page, and batched inserts. Device rows
- * pass through the same encryption as everywhere else: pages come out decrypted (without the
- * lookup hashes), inserts are encrypted.
+ * primary-key order, so an export never holds more than one page, and batched inserts. Rows of the
+ * tables with encrypted columns (devices, users, enrollment tokens) pass through the same encryption
+ * as everywhere else: pages come out decrypted (without the lookup hashes), inserts are encrypted
+ * under the importing tenant's key.
  */
 import { sql, type Kysely } from 'kysely';
 import type { ExportedRow, ExportTable, TenantRowStore } from '../../domain/export/tenant-row-store.js';
 import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
-import type { DeviceTable, RegionDatabase } from '../database.js';
-import { cipherFor, openDeviceValues, sealDeviceValues } from './sensitive-device-columns.js';
+import type { RegionDatabase } from '../database.js';
+import { openRows, sealValues, type SealedColumns } from './sealed-columns.js';
+import { DEVICE_COLUMNS } from './sensitive-device-columns.js';
+import { ENROLLMENT_TOKEN_COLUMNS, USER_COLUMNS } from './sensitive-identity-columns.js';
 
 type AnyDatabase = Record<string, Record<string, unknown>>;
 
 /** Rows per INSERT: well under SQLite's bound-parameter limit for the widest table (devices). */
 const INSERT_BATCH = 100;
+
+const SEALED: Partial<Record<ExportTable, SealedColumns>> = {
+  devices: DEVICE_COLUMNS,
+  users: USER_COLUMNS,
+  enrollment_tokens: ENROLLMENT_TOKEN_COLUMNS,
+};
 
 export class TenantRowRepository implements TenantRowStore {
   private readonly db: Kysely<AnyDatabase>;
@@ -34,14 +43,11 @@ export class TenantRowRepository implements TenantRowStore {
     }
     for (const c of keyColumns) q = q.orderBy(c);
     const rows = await q.limit(limit).execute();
-    const cipher = table === 'devices' ? await cipherFor(this.cipher, rows) : undefined;
-    return rows.map((stored) => {
-      const row: ExportedRow = { ...(cipher ? openDeviceValues(cipher, stored as Partial<DeviceTable>) : stored) };
+    const spec = SEALED[table];
+    return (spec ? await openRows(this.cipher, spec, rows) : rows).map((stored) => {
+      const row: ExportedRow = { ...stored };
       delete row['tenant_id'];
-      if (table === 'devices') {
-        delete row['serial_number_hash'];
-        delete row['user_email_hash'];
-      }
+      for (const hash of Object.values(spec?.hashes ?? {})) if (hash !== undefined) delete row[hash];
       return row;
     });
   }
@@ -56,10 +62,11 @@ export class TenantRowRepository implements TenantRowStore {
   }
 
   async insert(table: ExportTable, rows: readonly ExportedRow[]): Promise<void> {
-    const cipher = table === 'devices' ? await this.cipher() : undefined;
+    const spec = SEALED[table];
+    const cipher = spec ? await this.cipher() : undefined;
     const values = rows.map((row) => {
       const value = { ...row, tenant_id: this.tenantId };
-      return cipher ? sealDeviceValues(cipher, value as Partial<DeviceTable>) : value;
+      return spec && cipher ? sealValues(cipher, spec, value) : value;
     });
     for (let i = 0; i < values.length; i += INSERT_BATCH) {
       await this.db

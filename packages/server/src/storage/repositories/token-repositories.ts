@@ -2,7 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Ownership, Platform } from '@custos/shared';
 import type { EnrollmentTokenRecord, EnrollmentTokenStore } from '../../domain/enrollment/enrollment-token.js';
 import type { ApiTokenRecord, ApiTokenStore } from '../../domain/tokens/api-token.js';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { ApiTokenTable, EnrollmentTokenTable, RegionDatabase } from '../database.js';
+import { openRows, reencryptBatch, type ReencryptedBatch } from './sealed-columns.js';
+import { ENROLLMENT_TOKEN_COLUMNS } from './sensitive-identity-columns.js';
 
 /** Revokes an unrevoked token of either kind; false when there was none to revoke. */
 async function revokeToken(
@@ -125,13 +128,20 @@ function toEnrollmentToken(r: EnrollmentTokenTable): EnrollmentTokenRecord {
   };
 }
 
+/** The user email a token is bound to is stored encrypted (sensitive-identity-columns.ts). */
 export class EnrollmentTokenRepository implements EnrollmentTokenStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
+  private async open(rows: EnrollmentTokenTable[]): Promise<EnrollmentTokenRecord[]> {
+    return (await openRows(this.cipher, ENROLLMENT_TOKEN_COLUMNS, rows)).map(toEnrollmentToken);
+  }
+
   async insert(t: EnrollmentTokenRecord): Promise<void> {
+    const cipher = await this.cipher();
     await this.db
       .insertInto('enrollment_tokens')
       .values({
@@ -144,7 +154,7 @@ export class EnrollmentTokenRepository implements EnrollmentTokenStore {
         max_uses: t.maxUses,
         uses: t.uses,
         device_limit_per_user: t.deviceLimitPerUser,
-        user_email: t.userEmail,
+        user_email: cipher.encryptNullable(ENROLLMENT_TOKEN_COLUMNS.context('user_email'), t.userEmail),
         expires_at: t.expiresAt,
         created_at: t.createdAt,
         revoked_at: t.revokedAt,
@@ -154,13 +164,13 @@ export class EnrollmentTokenRepository implements EnrollmentTokenStore {
   }
 
   async findBySecretHash(secretHash: string): Promise<EnrollmentTokenRecord | undefined> {
-    const row = await this.db
+    const rows = await this.db
       .selectFrom('enrollment_tokens')
       .selectAll()
       .where('tenant_id', '=', this.tenantId)
       .where('secret_hash', '=', secretHash)
-      .executeTakeFirst();
-    return row && toEnrollmentToken(row);
+      .execute();
+    return (await this.open(rows))[0];
   }
 
   async list(): Promise<EnrollmentTokenRecord[]> {
@@ -170,7 +180,11 @@ export class EnrollmentTokenRepository implements EnrollmentTokenStore {
       .where('tenant_id', '=', this.tenantId)
       .orderBy('created_at')
       .execute();
-    return rows.map(toEnrollmentToken);
+    return this.open(rows);
+  }
+
+  async reencryptBatch(afterId: string | null, limit: number): Promise<ReencryptedBatch> {
+    return reencryptBatch(this.db, ENROLLMENT_TOKEN_COLUMNS, this.tenantId, await this.cipher({ refresh: true }), afterId, limit);
   }
 
   revoke(id: string, at: number): Promise<boolean> {

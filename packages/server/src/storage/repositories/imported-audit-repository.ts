@@ -1,0 +1,72 @@
+/**
+ * The audit chains an import brought along (`imported_audit_events`, migration 0017): written only
+ * by the import (through the export row store), read here. Rows map to events whose `tenantId` is
+ * the source tenant's, so they verify with the hash their source computed.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { AuditFilter } from '../../domain/audit/audit-log.js';
+import type { AuditActor, AuditEventBody, AuditTarget } from '../../domain/audit/audit-chain.js';
+import type { ImportedAuditEvent, ImportedAuditStore } from '../../domain/audit/imported-audit.js';
+import type { ImportedAuditEventTable, RegionDatabase } from '../database.js';
+import { escapeLike } from './like.js';
+
+function toEvent(r: ImportedAuditEventTable): ImportedAuditEvent {
+  return {
+    position: r.position,
+    id: r.id,
+    tenantId: r.source_tenant_id,
+    sequence: r.sequence,
+    occurredAt: r.occurred_at,
+    actor: { type: r.actor_type as AuditActor['type'], id: r.actor_id, name: r.actor_name, ip: r.actor_ip },
+    activity: r.activity,
+    category: r.category,
+    operation: r.operation as AuditEventBody['operation'],
+    result: r.result === 'failure' ? 'failure' : 'success',
+    targets: JSON.parse(r.targets) as AuditTarget[],
+    correlationId: r.correlation_id,
+    previousHash: r.previous_hash,
+    hash: r.hash,
+  };
+}
+
+export class ImportedAuditRepository implements ImportedAuditStore {
+  constructor(
+    private readonly db: Kysely<RegionDatabase>,
+    private readonly tenantId: string,
+  ) {}
+
+  async list(filter: AuditFilter, page: { limit: number; beforePosition?: number }): Promise<ImportedAuditEvent[]> {
+    let q = this.db.selectFrom('imported_audit_events').selectAll().where('tenant_id', '=', this.tenantId);
+    if (page.beforePosition !== undefined) q = q.where('position', '<', page.beforePosition);
+    if (filter.from !== undefined) q = q.where('occurred_at', '>=', filter.from);
+    if (filter.to !== undefined) q = q.where('occurred_at', '<', filter.to);
+    if (filter.category !== undefined) q = q.where('category', '=', filter.category);
+    if (filter.activity !== undefined) q = q.where('activity', '=', filter.activity);
+    if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
+    if (filter.result !== undefined) q = q.where('result', '=', filter.result);
+    if (filter.targetId !== undefined) {
+      const pattern = `%${escapeLike(`"id":${JSON.stringify(filter.targetId)}`)}%`;
+      q = q.where(sql<boolean>`targets like ${pattern} escape '\\'`);
+    }
+    const rows = await q.orderBy('position', 'desc').limit(page.limit).execute();
+    return rows.map(toEvent);
+  }
+
+  async *all(batchSize = 1000): AsyncIterable<ImportedAuditEvent> {
+    let after: [string, number] | null = null;
+    for (;;) {
+      let q = this.db.selectFrom('imported_audit_events').selectAll().where('tenant_id', '=', this.tenantId);
+      if (after) {
+        const [source, sequence] = after;
+        q = q.where((eb) =>
+          eb.or([eb('source_tenant_id', '>', source), eb.and([eb('source_tenant_id', '=', source), eb('sequence', '>', sequence)])]),
+        );
+      }
+      const rows = await q.orderBy('source_tenant_id').orderBy('sequence').limit(batchSize).execute();
+      for (const row of rows) yield toEvent(row);
+      const last = rows.at(-1);
+      if (!last || rows.length < batchSize) return;
+      after = [last.source_tenant_id, last.sequence];
+    }
+  }
+}
