@@ -4,7 +4,7 @@
  * refused at its field and nothing is saved), creates a compliance policy with an action and an
  * assignment (a bad OS version is refused first), creates a Wi-Fi profile and sees its per-status
  * device counts once the enrolled device applies it, creates a user whose initial password is shown
- * once and works, and creates an API token that is shown once and works, and the screens pass axe-core
+ * once and works and gives them a phone number (a malformed one is refused at its field), and creates an API token that is shown once and works, and the screens pass axe-core
  * in the dark scheme too and fit 1280 px; the admin adds a passkey in the Company Portal (Chromium's
  * virtual authenticator) and completes the next sign-in with "Use a passkey"; an employee sees the new
  * privacy statement, the branding and their sessions in the Company Portal. Every new page is checked
@@ -237,6 +237,26 @@ for (const { name, create } of BACKENDS) {
         assert.equal(login.status, 200, 'the password shown once signs the new user in');
         await page.getByRole('button', { name: 'Done' }).click();
         assert.equal(await page.getByTestId('initial-password').count(), 0, 'the password is gone once dismissed');
+
+        // ---- The user's phone: a malformed number is refused at its field, then a valid one is saved.
+        const phoneOf = async () =>
+          (await call<{ items: { phone: string | null }[] }>('GET', '/api/v1/users?userName=new.hire%40acme.example')).body.items[0]?.phone;
+        await page.getByRole('button', { name: 'Details of new.hire@acme.example', exact: true }).click();
+        const details = page.getByRole('form', { name: 'Details of new.hire@acme.example' });
+        assert.equal(await details.getByLabel('Display name', { exact: true }).inputValue(), 'New Hire');
+        await details.getByLabel('Phone (optional)').fill('call me');
+        await details.getByRole('button', { name: 'Save details' }).click();
+        await details.getByText('Digits with an optional leading "+", like +44 20 7946 0958.').waitFor();
+        assert.equal(await phoneOf(), null, 'nothing is saved while the phone is invalid');
+        await assertAccessible(page, 'user details with a field error');
+        await details.getByLabel('Phone (optional)').fill('+44 20 7946 0958');
+        await details.getByRole('button', { name: 'Save details' }).click();
+        await details.getByText('Saved the details of new.hire@acme.example.').waitFor();
+        assert.equal(await phoneOf(), '+44 20 7946 0958');
+        await details.getByRole('button', { name: 'Close' }).click();
+        await page.getByRole('button', { name: 'Details of new.hire@acme.example', exact: true }).click();
+        assert.equal(await details.getByLabel('Phone (optional)').inputValue(), '+44 20 7946 0958', 'the editor shows the saved phone');
+        await shot(page, `${name}-admin-user-details`);
 
         // ---- Roles: the built-in roles and their permissions.
         await page.getByRole('link', { name: 'Roles', exact: true }).click();

@@ -178,7 +178,7 @@ export async function openRuntime(
   );
   const lockbox = new LockboxService(tenants, clock);
   jobs.register(new LockboxExpiryJob(tenants, lockbox));
-  const enrollment = new EnrollmentService(tenants, clock);
+  const enrollment = new EnrollmentService(tenants, clock, config.exportJobs?.archiveLifetimeDays);
   // Apple MDM devices receive configuration profiles as InstallProfile/RemoveProfile commands.
   // `custos serve` always has an APNs URL (Apple's by default); a runtime without one sends no pushes.
   if (config.apnsUrl) applePush.provider = new ApnsProvider(tenants, appleMdm, clock, { url: config.apnsUrl });

@@ -10,3 +10,11 @@ test('the consent text names the security state the platform reports, from the c
   assert.ok(ios.includes('passwordRequired'));
   assert.ok(!ios.includes('firewallEnabled'), 'phones report no firewall');
 });
+
+test("the consent text states the deployment's export archive lifetime, 7 days unless configured", () => {
+  const archives = (days?: number) =>
+    (describeCollection('corporate', 'linux', false, days).retention ?? []).find((r) => /export all data/.test(r));
+  assert.match(archives() ?? '', /deleted 7 days after/);
+  assert.match(archives(30) ?? '', /deleted 30 days after/);
+  assert.match(collectionStatementText('Acme', describeCollection('personal', 'ios', false, 2)), /deleted 2 days after/);
+});

@@ -5,7 +5,7 @@
  */
 import type { Ownership, Platform } from './platforms.js';
 import { HARDWARE_FIELDS, PROHIBITED_CATEGORIES, appInventoryScopeReason } from './privacy-catalog.js';
-import { RETENTION_RULES } from './retention.js';
+import { DEFAULT_EXPORT_ARCHIVE_DAYS, retentionRules } from './retention.js';
 
 export interface CollectionStatement {
   collected: { name: string; label: string; purpose: string }[];
@@ -15,10 +15,12 @@ export interface CollectionStatement {
   retention?: string[];
 }
 
+/** `exportArchiveDays`: the deployment's export archive lifetime (the server's CUSTOS_EXPORT_ARCHIVE_DAYS). */
 export function describeCollection(
   ownership: Ownership,
   platform: Platform | undefined,
   appListPolicyApplies: boolean,
+  exportArchiveDays: number = DEFAULT_EXPORT_ARCHIVE_DAYS,
 ): CollectionStatement {
   const collected = HARDWARE_FIELDS.filter((f) => platform === undefined || f.platforms.includes(platform)).map((f) => ({
     name: f.name,
@@ -29,7 +31,7 @@ export function describeCollection(
     collected,
     apps: appInventoryScopeReason(ownership, platform ?? 'linux', appListPolicyApplies),
     neverCollected: PROHIBITED_CATEGORIES.map((c) => c.label),
-    retention: RETENTION_RULES.map((r) => r.description),
+    retention: retentionRules(exportArchiveDays).map((r) => r.description),
   };
 }
 

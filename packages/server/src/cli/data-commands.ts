@@ -55,7 +55,7 @@ export function addDataCommands(program: Command): void {
           options.json ?? false,
           report,
           () =>
-            `Tenant ${report.tenantId} now uses data key version ${report.keyVersion}: ${report.valuesReencrypted} rows re-encrypted (of ${report.devicesScanned} devices, ${report.usersScanned} users, ${report.enrollmentTokensScanned} enrollment tokens, ${report.appleEnrollmentsScanned} Apple enrollments), ${report.retiredVersions} old key version(s) destroyed.`,
+            `Tenant ${report.tenantId} now uses data key version ${report.keyVersion}: ${report.valuesReencrypted} rows re-encrypted (of ${report.devicesScanned} devices, ${report.usersScanned} users, ${report.enrollmentTokensScanned} enrollment tokens, ${report.appleEnrollmentsScanned} Apple enrollments, ${report.auditEventsScanned} audit events, ${report.importedAuditEventsScanned} imported audit events), ${report.retiredVersions} old key version(s) destroyed.`,
         );
       });
     });

@@ -129,7 +129,12 @@ for (const { name, create } of BACKENDS) {
 
       // TokenUpdate queued the first inventory; one session answers it.
       const handled = await sim.session();
-      assert.deepEqual(handled.map((c) => c.requestType).sort(), ['DeviceInformation', 'InstalledApplicationList', 'SecurityInfo']);
+      assert.deepEqual(handled.map((c) => c.requestType).sort(), [
+        'DeviceInformation',
+        'InstalledApplicationList',
+        'ProfileList',
+        'SecurityInfo',
+      ]);
       const device = await deviceOf(t, sim);
       assert.ok(device);
       assert.equal(device['deviceName'], sim.device.deviceName);
@@ -216,7 +221,7 @@ for (const { name, create } of BACKENDS) {
       await job.run({ now: later, previousSuccessAt: later });
       assert.deepEqual(
         (await sim.session()).map((c) => c.requestType),
-        ['DeviceInformation', 'SecurityInfo', 'InstalledApplicationList'],
+        ['DeviceInformation', 'SecurityInfo', 'InstalledApplicationList', 'ProfileList'],
       );
       assert.deepEqual(await queuedFor(Date.now()), [], 'just taken again');
     });
@@ -342,6 +347,20 @@ for (const { name, create } of BACKENDS) {
       assert.equal(wifi?.['SSID_STR'], 'Office');
       assert.equal(wifi?.['EncryptionType'], 'WPA2');
       assert.equal(wifi?.['Password'], 'correct horse battery', 'only the device receives the passphrase');
+      assert.deepEqual(
+        (await statusOf()).map((r) => r.status),
+        ['succeeded'],
+      );
+
+      // Removed on the device: the next full inventory's ProfileList lacks it, and it is installed again.
+      sim.installedProfiles.delete(`io.custos.profile.${profileId}`);
+      assert.equal((await api(t.adminToken, 'POST', `/api/v1/devices/${id}/actions/collect-inventory`)).statusCode, 202);
+      const repaired = await sim.session();
+      assert.deepEqual(
+        repaired.map((c) => c.requestType),
+        ['DeviceInformation', 'SecurityInfo', 'InstalledApplicationList', 'ProfileList', 'InstallProfile'],
+      );
+      assert.ok(sim.installedProfiles.has(`io.custos.profile.${profileId}`), 'installed again');
       assert.deepEqual(
         (await statusOf()).map((r) => r.status),
         ['succeeded'],

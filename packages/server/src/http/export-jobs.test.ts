@@ -3,7 +3,8 @@
  * process stopped is declared interrupted — by the next GET of it and by the `export.maintain` job —
  * with its partial archive removed; a job declared interrupted while this process still writes it
  * stops and leaves no file; a completed archive is deleted when its published lifetime ends and its
- * download answers 410; the lifetime is published in the privacy catalog; the settings are validated.
+ * download answers 410; the lifetime is published in the privacy catalog and stated by the consent text
+ * and the Company Portal; the settings are validated.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,10 +17,12 @@ import { loadConfig, ConfigError } from '../config.js';
 import { openRuntime, type Runtime } from '../compose.js';
 import { fixedClock } from '../domain/clock.js';
 import { DAY_MS } from '../domain/lifecycle/lifecycle.js';
+import type { Actor } from '../domain/access/authorize.js';
 import type { ExportJobRecord } from '../domain/export/export-job-store.js';
 import { defaultCountryRegions } from '../domain/tenants/region-map.js';
 import { BACKENDS, TEST_REGIONS, type TestBackend } from '../test-support/backends.js';
 import { assertAllAudited, SYSTEM, seedTenant } from '../test-support/harness.js';
+import { TestDevice } from '../test-support/test-device.js';
 import type { JobSummary } from '../domain/jobs/job.js';
 import type { UnauditedWrite } from './plugins/audit-guard.js';
 import { buildApp } from './app.js';
@@ -220,6 +223,23 @@ for (const { name, create } of BACKENDS) {
         settings.json<{ rules: { rule: string; days: number }[] }>().rules.find((r) => r.rule === 'export-archives')?.days,
         LIFETIME_DAYS,
       );
+    });
+
+    test('the consent text before enrollment and the portal\'s "what your organization can see" state this lifetime', async () => {
+      const t = await tenant();
+      const s = runtime.services;
+      const ana = await s.users.createUser(SYSTEM, t.tenantId, { userName: 'ana@example.com' });
+      const { token } = await s.enrollment.createToken(SYSTEM, t.tenantId, { ownership: 'personal', userEmail: 'ana@example.com' });
+      const says = (retention: readonly string[] | undefined) => {
+        const archives = (retention ?? []).find((r) => /export all data/.test(r)) ?? '';
+        assert.match(archives, new RegExp(`deleted ${LIFETIME_DAYS} days after`));
+      };
+      const info = await app.inject({ method: 'GET', url: `/api/v1/enroll/info?token=${encodeURIComponent(token)}&platform=linux` });
+      assert.equal(info.statusCode, 200, info.body);
+      says(info.json<{ retention?: string[] }>().retention);
+      const device = await TestDevice.enroll(app, token);
+      const actor: Actor = { type: 'user', id: ana.id, name: ana.userName, tenantId: t.tenantId, grants: [], sessionId: null };
+      says((await s.selfService.visibility(actor, device.id)).retention);
     });
   });
 }

@@ -2,10 +2,12 @@
  * Retention rules on SQLite and PostgreSQL with a moved clock: stale-device cleanup (a tenant
  * setting, refused outside 30–270 days), finished commands deleted after 90 days, audit events pruned
  * after a year behind a checkpoint that `audit verify` starts from — and that a moved checkpoint or a
- * further deletion still breaks — and the rules published in the privacy catalog.
+ * further deletion still breaks —, imported audit chains pruned the same way behind a checkpoint per
+ * chain, and the rules published in the privacy catalog.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { PassThrough, Readable } from 'node:stream';
 import { canonicalInventoryJson, type InventoryDocument } from '@custos/shared';
 import type { FastifyInstance } from 'fastify';
 import { openRuntime, type Runtime } from '../compose.js';
@@ -99,7 +101,7 @@ for (const { name, create } of BACKENDS) {
       clock.advance(40 * DAY_MS);
       assert.deepEqual(
         await runtime.services.retention.apply(SYSTEM, t.tenantId),
-        { devicesRetired: 0, commandsPruned: 0, auditEventsPruned: 0 },
+        { devicesRetired: 0, commandsPruned: 0, auditEventsPruned: 0, importedAuditEventsPruned: 0 },
         'off by default',
       );
 
@@ -186,6 +188,83 @@ for (const { name, create } of BACKENDS) {
       const gap = await runtime.services.audit.verify(SYSTEM, t.tenantId);
       assert.equal(gap.intact, false);
       assert.equal(gap.intact ? '' : gap.problem, 'missing');
+    });
+
+    test('imported audit events older than a year are pruned per chain; verify holds, a moved imported checkpoint does not', async () => {
+      const source = await tenant();
+      clock.advance(200 * DAY_MS);
+      await call(source.adminToken, 'PUT', '/api/v1/tenant/retention', { staleDeviceDays: 90 }); // a mid-life event
+      const out = new PassThrough();
+      const chunks: Buffer[] = [];
+      out.on('data', (c: Buffer) => chunks.push(c));
+      await runtime.services.exports.exportTo(SYSTEM, source.tenantId, out);
+      const { tenant: target } = await runtime.services.tenants.create({ name: 'Imported keepers', country: 'GB' });
+      await runtime.services.exports.importFrom(SYSTEM, target.id, Readable.from([Buffer.concat(chunks)]));
+      const db = runtime.storage.inspectRegionStore(target.region);
+      const importedRows = () =>
+        db
+          .selectFrom('imported_audit_events')
+          .select(['sequence', 'hash', 'occurred_at'])
+          .where('tenant_id', '=', target.id)
+          .orderBy('sequence')
+          .execute();
+      const imported = await importedRows();
+      const old = imported.filter((r) => r.occurred_at < clock.now() - 100 * DAY_MS).length;
+      assert.ok(old > 0 && old < imported.length, 'the source had events before and after the mid-life one');
+
+      clock.advance(200 * DAY_MS);
+      const run = await runtime.services.retention.apply(SYSTEM, target.id);
+      assert.equal(run.importedAuditEventsPruned, old, 'the imported events older than 365 days, and only those');
+      assert.equal(run.auditEventsPruned, 0, "the tenant's own events are younger");
+      const verdict = await runtime.services.audit.verify(SYSTEM, target.id);
+      assert.ok(verdict.intact, JSON.stringify(verdict));
+      assert.equal(verdict.imported[0]?.events, imported.length - old);
+      assert.equal((await runtime.services.retention.apply(SYSTEM, target.id)).importedAuditEventsPruned, 0, 'nothing more is due');
+      const prunes = await runtime.services.audit.list(SYSTEM, target.id, { activity: 'Prune imported audit events' }, {});
+      assert.equal(prunes.items.length, 1, 'one prune event records the checkpoint');
+
+      // Deleting the oldest remaining imported event and moving the checkpoint over it is detected.
+      const checkpoint = await db
+        .selectFrom('imported_audit_checkpoints')
+        .selectAll()
+        .where('tenant_id', '=', target.id)
+        .executeTakeFirstOrThrow();
+      const [first] = await importedRows();
+      assert.ok(first);
+      assert.equal(first.sequence, checkpoint.sequence + 1);
+      const move = (to: { sequence: number; hash: string }) =>
+        db
+          .updateTable('imported_audit_checkpoints')
+          .set({ sequence: to.sequence, hash: to.hash })
+          .where('tenant_id', '=', target.id)
+          .execute();
+      await db.deleteFrom('imported_audit_events').where('tenant_id', '=', target.id).where('sequence', '=', first.sequence).execute();
+      await move(first);
+      const moved = await runtime.services.audit.verify(SYSTEM, target.id);
+      assert.equal(moved.intact, false);
+      assert.match(moved.intact ? '' : moved.detail, /no prune event in the log records that checkpoint/);
+      // Put the checkpoint back: now the deleted event is a gap.
+      await move(checkpoint);
+      const gap = await runtime.services.audit.verify(SYSTEM, target.id);
+      assert.equal(gap.intact ? '' : gap.problem, 'missing');
+
+      // A year later every imported event is gone (and the import event with the own log's oldest):
+      // the chain stays verified from its checkpoint, recorded again when its record ages out.
+      clock.advance(200 * DAY_MS);
+      const emptied = await runtime.services.retention.apply(SYSTEM, target.id);
+      assert.equal(emptied.importedAuditEventsPruned, imported.length - old - 1, 'all but the one deleted above');
+      assert.deepEqual(await importedRows(), []);
+      clock.advance(400 * DAY_MS);
+      const rerecorded = await runtime.services.retention.apply(SYSTEM, target.id);
+      assert.equal(rerecorded.importedAuditEventsPruned, 0);
+      const last = await runtime.services.audit.verify(SYSTEM, target.id);
+      assert.ok(last.intact, JSON.stringify(last));
+      assert.deepEqual(
+        last.imported.map((v) => [v.intact, v.events]),
+        [[true, 0]],
+      );
+      const records = await runtime.services.audit.list(SYSTEM, target.id, { activity: 'Prune imported audit events' }, {});
+      assert.equal(records.items.length, 1, 'the older record was pruned, its successor names the checkpoint');
     });
 
     test('the privacy catalog and the transparency text publish every retention rule', async () => {

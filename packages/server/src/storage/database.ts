@@ -494,17 +494,20 @@ export interface AuditEventTable {
   occurred_at: number;
   actor_type: string;
   actor_id: string;
+  /** Encrypted (migration 0019), like `targets`. */
   actor_name: string;
   actor_ip: string | null;
   activity: string;
   category: string;
   operation: string;
   result: string;
-  /** JSON array of targets with their modified properties. */
+  /** JSON array of targets with their modified properties (encrypted, migration 0019). */
   targets: string;
   correlation_id: string | null;
   previous_hash: string;
   hash: string;
+  /** The targets' ids in clear, `|id1|id2|`, for the target filter (migration 0019; NULL until its one-time step). */
+  target_ids: string | null;
 }
 
 /** An event of an audit chain an import brought along (migration 0017): hashed by its source tenant. */
@@ -512,6 +515,16 @@ export interface ImportedAuditEventTable extends Omit<AuditEventTable, 'tenant_i
   tenant_id: string;
   position: number;
   source_tenant_id: string;
+}
+
+/** Where a pruned imported chain resumes (migration 0019): one row per source chain. */
+export interface ImportedAuditCheckpointTable {
+  tenant_id: string;
+  source_tenant_id: string;
+  sequence: number;
+  hash: string;
+  pruned_events: number;
+  pruned_at: number;
 }
 
 export interface AuditChainHeadTable {
@@ -753,6 +766,7 @@ export interface RegionDatabase {
   password_reset_tokens: PasswordResetTokenTable;
   audit_events: AuditEventTable;
   imported_audit_events: ImportedAuditEventTable;
+  imported_audit_checkpoints: ImportedAuditCheckpointTable;
   audit_chain_heads: AuditChainHeadTable;
   audit_checkpoints: AuditCheckpointTable;
   identity_providers: IdentityProviderTable;

@@ -3,13 +3,17 @@
  * catalog value in clear (devices, and users' names, emails and phones, enrollment tokens' user
  * emails), the API and SCIM still return them, equality lookups work through keyed hashes,
  * a value moved to another tenant or column does not decrypt, rotation re-encrypts everything and
- * retires the old key, and destroying a tenant's keys makes its values unreadable.
+ * retires the old key, and destroying a tenant's keys makes its values unreadable. Audit events (own
+ * and imported) keep their actor names and targets encrypted and still list, filter and verify.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
 import { Migrator, type Kysely } from 'kysely';
-import { regionMigrations } from './migrations/region-migrations.js';
+import { AUDIT_ENCRYPTION_PENDING, regionMigrations } from './migrations/region-migrations.js';
+import { encryptLegacyValues } from './repositories/sealed-columns.js';
+import { AUDIT_SEALED_TABLES } from './repositories/sensitive-audit-columns.js';
 import { Storage } from './storage.js';
 import { TEST_REGIONS } from '../test-support/backends.js';
 import type { DeviceRecord } from '../domain/devices/device-store.js';
@@ -149,7 +153,8 @@ for (const { name, create } of BACKENDS) {
       const report = await h.runtime.services.keyRotation.rotate(SYSTEM, t.tenantId, { batchSize: 2, settleMs: 0 });
       assert.equal(report.keyVersion, 3);
       assert.equal(report.devicesScanned, 4);
-      assert.equal(report.valuesReencrypted, 4);
+      assert.ok(report.auditEventsScanned > 0);
+      assert.equal(report.valuesReencrypted, 4 + report.auditEventsScanned, 'the devices and every audit event');
       assert.equal(report.retiredVersions, 2);
 
       const rows = await store.selectFrom('devices').selectAll().where('tenant_id', '=', t.tenantId).execute();
@@ -393,7 +398,11 @@ for (const { name, create } of BACKENDS) {
       const report = await h.runtime.services.keyRotation.rotate(SYSTEM, t.tenantId, { batchSize: 1, settleMs: 0 });
       assert.equal(report.usersScanned, 1);
       assert.equal(report.enrollmentTokensScanned, 2);
-      assert.equal(report.valuesReencrypted, 2, 'the user and the token with an email; the token without one has nothing to rewrite');
+      assert.equal(
+        report.valuesReencrypted,
+        2 + report.auditEventsScanned,
+        'the user, the token with an email (the token without one has nothing to rewrite) and every audit event',
+      );
       const after = await rawUser();
       for (const column of ['user_name', 'email', 'phone'] as const) assert.match(String(after[column]), /^v1:2:/);
       assert.notEqual(after.user_name_hash, before.user_name_hash, 'the lookup hash is re-keyed too');
@@ -437,6 +446,120 @@ for (const { name, create } of BACKENDS) {
       const cipher = await h.runtime.storage.tenantKeys.cipher(target.tenantId);
       assert.equal(cipher.decrypt('users.email', String(raw.email)), USER.email, "under the importing tenant's key");
       assert.equal((await into.users.findByUserName(USER.userName.toUpperCase()))?.id, user.id, 'and findable by its hash');
+    });
+
+    /** The tenant's raw rows of an audit table as lower-cased text. */
+    const rawAuditText = async (region: string, tenantId: string, table: 'audit_events' | 'imported_audit_events') =>
+      JSON.stringify(
+        await h.runtime.storage.inspectRegionStore(region).selectFrom(table).selectAll().where('tenant_id', '=', tenantId).execute(),
+      ).toLowerCase();
+
+    type ListedEvent = { activity: string; result: string; actor: { name: string }; targets: { id: string; name?: string }[] };
+    const auditEvents = async (token: string, query: string) => {
+      const res = await inject('GET', `/api/v1/audit-events?limit=500${query}`, token);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<{ items: ListedEvent[] }>().items;
+    };
+    const verified = async (token: string) => (await inject('GET', '/api/v1/audit-events/verify', token)).json<{ intact: boolean }>();
+
+    test('audit events store the actor name and targets encrypted; list, target filter, verify and rotation work', async () => {
+      const t = await seedTenant(h, 'IE');
+      const grace = { userName: 'Grace.Audit@example.com', email: 'grace.audit@example.org', password: PASSWORD };
+      const created = await inject('POST', '/api/v1/users', t.adminToken, grace);
+      assert.equal(created.statusCode, 201, created.body);
+      const user = created.json<{ id: string }>();
+      const failed = await h.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { tenantId: t.tenantId, userName: grace.userName, password: 'not the password' },
+      });
+      assert.equal(failed.statusCode, 401);
+      assert.equal((await signIn(t.tenantId, grace.userName)).statusCode, 200);
+      const renamed = await inject('PATCH', `/api/v1/users/${user.id}`, t.adminToken, { displayName: 'Grace Hopper-Secret' });
+      assert.equal(renamed.statusCode, 200, renamed.body);
+
+      const secrets = [grace.userName, grace.email, 'Grace Hopper-Secret'];
+      const text = await rawAuditText(t.region, t.tenantId, 'audit_events');
+      for (const value of secrets) assert.ok(!text.includes(value.toLowerCase()), `${value} is not stored in clear`);
+      const store = h.runtime.storage.inspectRegionStore(t.region);
+      const rows = await store.selectFrom('audit_events').selectAll().where('tenant_id', '=', t.tenantId).execute();
+      for (const row of rows) {
+        assert.match(row.actor_name, /^v1:1:/, 'the actor name is encrypted');
+        assert.match(row.targets, /^v1:1:/, 'the targets are encrypted');
+      }
+      assert.ok(
+        rows.some((r) => r.target_ids === `|${user.id}|`),
+        'the target ids stay in clear for the filter',
+      );
+
+      const signIns = await auditEvents(t.adminToken, '&activity=Sign%20in');
+      assert.deepEqual(
+        signIns.map((e) => [e.result, e.actor.name]),
+        [
+          ['success', grace.userName],
+          ['failure', grace.userName],
+        ],
+        'the API shows the actor names decrypted',
+      );
+      assert.equal(signIns[1]?.targets[0]?.name, grace.userName, 'and the targets');
+      const aboutUser = await auditEvents(t.adminToken, `&targetId=${user.id}`);
+      assert.deepEqual(
+        aboutUser.map((e) => e.activity),
+        ['Update user', 'Sign in', 'Create user'],
+        'the target filter matches whole ids (a successful sign-in targets the session)',
+      );
+      assert.deepEqual(await auditEvents(t.adminToken, `&targetId=${user.id.slice(0, 8)}`), [], 'not a part of one');
+      assert.equal((await verified(t.adminToken)).intact, true);
+
+      const report = await h.runtime.services.keyRotation.rotate(SYSTEM, t.tenantId, { batchSize: 2, settleMs: 0 });
+      assert.equal(report.auditEventsScanned, rows.length);
+      const rotated = await store.selectFrom('audit_events').selectAll().where('tenant_id', '=', t.tenantId).execute();
+      for (const row of rotated) {
+        assert.match(row.actor_name, /^v1:2:/, 'the actor name is under the new key version');
+        assert.match(row.targets, /^v1:2:/);
+      }
+      assert.equal((await verified(t.adminToken)).intact, true, 'the chain verifies after the rotation');
+      assert.equal((await auditEvents(t.adminToken, `&targetId=${user.id}`)).length, 3);
+      assert.equal((await auditEvents(t.adminToken, '&activity=Sign%20in'))[0]?.actor.name, grace.userName);
+    });
+
+    test('an import stores the imported chain encrypted; it lists decrypted, filters by target and verifies', async () => {
+      const source = await seedTenant(h, 'LU');
+      const hal = await h.runtime.services.users.createUser(SYSTEM, source.tenantId, {
+        userName: 'Hal.Import@example.com',
+        password: PASSWORD,
+      });
+      assert.equal((await signIn(source.tenantId, 'Hal.Import@example.com')).statusCode, 200);
+      const chunks: Buffer[] = [];
+      const out = new PassThrough();
+      out.on('data', (c: Buffer) => chunks.push(c));
+      await h.runtime.services.exports.exportTo(SYSTEM, source.tenantId, out);
+      const { tenant: target } = await h.runtime.services.tenants.create({ name: 'Imported', country: 'LU' });
+      await h.runtime.services.exports.importFrom(SYSTEM, target.id, Readable.from([Buffer.concat(chunks)]));
+
+      const text = await rawAuditText(target.region, target.id, 'imported_audit_events');
+      assert.ok(text.length > 10 && !text.includes('hal.import@example.com'), 'no imported actor name is stored in clear');
+      const { token } = await h.runtime.services.apiTokens.create(SYSTEM, target.id, { role: 'Tenant Administrator' });
+      const imported = await auditEvents(token, '&source=imported&activity=Sign%20in');
+      assert.deepEqual(
+        imported.map((e) => e.actor.name),
+        ['Hal.Import@example.com'],
+      );
+      assert.deepEqual(
+        (await auditEvents(token, `&source=imported&targetId=${hal.id}`)).map((e) => e.activity),
+        ['Create user'],
+      );
+      assert.equal((await verified(token)).intact, true);
+      const report = await h.runtime.services.keyRotation.rotate(SYSTEM, target.id, { batchSize: 2, settleMs: 0 });
+      assert.ok(report.importedAuditEventsScanned >= 3);
+      const rows = await h.runtime.storage
+        .inspectRegionStore(target.region)
+        .selectFrom('imported_audit_events')
+        .select('actor_name')
+        .where('tenant_id', '=', target.id)
+        .execute();
+      for (const row of rows) assert.match(row.actor_name, /^v1:2:/);
+      assert.equal((await verified(token)).intact, true, 'the imported chain verifies after the rotation');
     });
 
     test("after destroy(tenantId) the tenant's values cannot be decrypted", async () => {
@@ -584,6 +707,61 @@ for (const { name, create } of BACKENDS) {
       assert.equal(user.email_hash, cipher.searchHash('users.email', 'erin@example.org'));
       const token = await db.selectFrom('enrollment_tokens').selectAll().where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
       assert.equal(cipher.decrypt('enrollment_tokens.user_email', String(token.user_email)), 'frank@example.com');
+    } finally {
+      await storage.close();
+      await backend.dispose();
+    }
+  });
+}
+
+for (const { name, create } of BACKENDS) {
+  test(`audit events stored in clear before migration 0019 are encrypted once when it is applied, on ${name}`, async () => {
+    const backend = await create();
+    const storage = Storage.open(backend.config, TEST_REGIONS);
+    try {
+      const db = storage.inspectRegionStore('eu');
+      const migrations = { getMigrations: () => Promise.resolve(regionMigrations) };
+      const { error } = await new Migrator({ db: db as Kysely<unknown>, provider: migrations }).migrateTo('0018-apple-identity-renewal');
+      assert.equal(error, undefined);
+      const tenantId = randomUUID();
+      const event = {
+        tenant_id: tenantId,
+        sequence: 1,
+        id: randomUUID(),
+        occurred_at: 1,
+        actor_type: 'user',
+        actor_id: 'u-1',
+        actor_name: 'Ivy.Legacy@example.com',
+        actor_ip: null,
+        activity: 'Sign in',
+        category: 'SignIn',
+        operation: 'signIn',
+        result: 'failure',
+        targets: JSON.stringify([{ type: 'user', id: 'u-1', name: 'Ivy.Legacy@example.com' }]),
+        correlation_id: null,
+        previous_hash: 'genesis',
+        hash: 'h1',
+      };
+      const legacy = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+      await legacy.insertInto('audit_events').values(event).execute();
+      await legacy
+        .insertInto('imported_audit_events')
+        .values({ ...event, position: 1, source_tenant_id: randomUUID(), id: randomUUID() })
+        .execute();
+      await storage.migrate();
+      const cipher = await storage.tenantKeys.cipher(tenantId);
+      for (const table of ['audit_events', 'imported_audit_events'] as const) {
+        const row = await db.selectFrom(table).selectAll().where('tenant_id', '=', tenantId).executeTakeFirstOrThrow();
+        assert.match(row.actor_name, /^v1:1:/, `${table}.actor_name is encrypted`);
+        assert.equal(cipher.decrypt(`${table}.actor_name`, row.actor_name), 'Ivy.Legacy@example.com');
+        assert.equal(cipher.decrypt(`${table}.targets`, row.targets), event.targets);
+        assert.equal(row.target_ids, '|u-1|', 'the target ids are filled');
+      }
+      const marker = await db.selectFrom('store_meta').selectAll().where('key', '=', AUDIT_ENCRYPTION_PENDING).execute();
+      assert.deepEqual(marker, [], 'the one-time step is done');
+      for (const spec of AUDIT_SEALED_TABLES) {
+        assert.equal(await encryptLegacyValues(db, spec, (id) => storage.tenantKeys.cipher(id)), 0, 'a second run rewrites nothing');
+      }
     } finally {
       await storage.close();
       await backend.dispose();

@@ -15,7 +15,7 @@ import type { GlobalDatabase, RegionDatabase } from './database.js';
 import { openPostgres } from './dialects/postgres.js';
 import { openSqlite } from './dialects/sqlite.js';
 import { globalMigrations } from './migrations/global-migrations.js';
-import { regionMigrations } from './migrations/region-migrations.js';
+import { AUDIT_ENCRYPTION_PENDING, regionMigrations } from './migrations/region-migrations.js';
 import { lifecycleWriteGuard } from './lifecycle-write-guard.js';
 import { countTenantRows, purgeTenantRows } from './tenant-purge.js';
 import { RetentionRepository } from './repositories/retention-repository.js';
@@ -57,6 +57,7 @@ import type { CipherSource } from '../domain/encryption/tenant-cipher.js';
 import { encryptLegacyDeviceValues } from './repositories/sensitive-device-columns.js';
 import { encryptLegacyValues } from './repositories/sealed-columns.js';
 import { IDENTITY_SEALED_TABLES } from './repositories/sensitive-identity-columns.js';
+import { AUDIT_SEALED_TABLES } from './repositories/sensitive-audit-columns.js';
 import { TenantKeyStore } from './tenant-key-store.js';
 import { ExportJobRepository } from './repositories/export-job-repository.js';
 import { TenantRowRepository } from './repositories/tenant-row-repository.js';
@@ -183,8 +184,8 @@ class RegionTenantData implements TenantData {
     this.recoveryCodes = new RecoveryCodeRepository(db, tenantId);
     this.passkeys = new PasskeyRepository(db, tenantId);
     this.passwordResets = new PasswordResetRepository(db, tenantId);
-    this.audit = new AuditRepository(db, tenantId);
-    this.importedAudit = new ImportedAuditRepository(db, tenantId);
+    this.audit = new AuditRepository(db, tenantId, cipher);
+    this.importedAudit = new ImportedAuditRepository(db, tenantId, cipher);
     this.identityProvider = new IdentityProviderRepository(db, tenantId);
     this.oidcLoginStates = new OidcLoginStateRepository(db, tenantId);
     this.federatedIdentities = new FederatedIdentityRepository(db, tenantId);
@@ -253,6 +254,11 @@ export class Storage implements TenantDirectory, TenantRowPurger {
       }
       if (report.applied.includes('0016-identity-encryption')) {
         for (const spec of IDENTITY_SEALED_TABLES) await encryptLegacyValues(db, spec, (tenantId) => this.tenantKeys.cipher(tenantId));
+      }
+      const auditPending = await db.selectFrom('store_meta').select('key').where('key', '=', AUDIT_ENCRYPTION_PENDING).executeTakeFirst();
+      if (auditPending) {
+        for (const spec of AUDIT_SEALED_TABLES) await encryptLegacyValues(db, spec, (tenantId) => this.tenantKeys.cipher(tenantId));
+        await db.deleteFrom('store_meta').where('key', '=', AUDIT_ENCRYPTION_PENDING).execute();
       }
       await db
         .insertInto('store_meta')

@@ -1,13 +1,13 @@
 /**
  * Users and groups of the tenant: create a cloud-only user (with a generated password shown once,
- * or an emailed link to set one), deactivate and reactivate, delete, see and end a user's sessions;
- * create groups, change their members, delete them.
+ * or an emailed link to set one); a user's details: their name, email and phone (edited) and their
+ * sessions (ended); deactivate and reactivate, delete; create groups, change their members, delete them.
  */
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { Static } from 'typebox';
 import type { GroupSchema, UserDto, UserSessionListSchema } from '@custos/shared';
-import { del, formatTime, get, patch, post } from '../api';
+import { ApiError, del, formatTime, get, patch, post } from '../api';
 import { can, useSession } from '../common/session';
 import { described, errorText, Field, Outcome, serverFieldErrors, ShownOnce, type FieldErrors } from '../common/forms';
 import { useGroups, type Group } from './Assignments';
@@ -15,6 +15,24 @@ import { useGroups, type Group } from './Assignments';
 type UserSession = Static<typeof UserSessionListSchema>['items'][number];
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** The server's check of a phone number (E.164-ish, domain/identity/user-service.ts). */
+const PHONE = /^\+?[0-9(][0-9 ().-]*[0-9]$/;
+const PHONE_HINT = 'Digits with an optional leading "+", like +44 20 7946 0958.';
+
+/** Why `phone` would be refused, or null when it is empty or valid. */
+export function phoneProblem(phone: string): string | null {
+  const trimmed = phone.trim();
+  if (!trimmed) return null;
+  const digits = trimmed.replace(/\D/g, '').length;
+  return trimmed.length > 32 || !PHONE.test(trimmed) || digits < 4 || digits > 20 ? PHONE_HINT : null;
+}
+
+/** Field messages from the server's problem+json; its phone check names "the phone number", not a field. */
+function userFieldErrors(error: unknown): FieldErrors {
+  const found = serverFieldErrors(error, ['userName', 'displayName', 'email', 'phone']);
+  if (!found['phone'] && error instanceof ApiError && /phone number/i.test(error.message)) found['phone'] = error.message;
+  return found;
+}
 
 /** A password from the browser's CSPRNG: 20 characters from an alphabet without look-alikes. */
 export function generatePassword(length = 20): string {
@@ -32,6 +50,7 @@ function CreateUser() {
   const [userName, setUserName] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [email, setEmail] = useState('');
+  const [phone, setPhone] = useState('');
   const [credential, setCredential] = useState<'generate' | 'link' | 'none'>('generate');
   const [errors, setErrors] = useState<FieldErrors>({});
   const [error, setError] = useState<string | null>(null);
@@ -43,6 +62,7 @@ function CreateUser() {
         userName: userName.trim(),
         ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
         ...(email.trim() ? { email: email.trim() } : {}),
+        ...(phone.trim() ? { phone: phone.trim() } : {}),
         ...(password ? { password } : {}),
       });
       if (credential === 'link') await post(`/api/v1/users/${user.id}/password`, { sendResetLink: true });
@@ -53,10 +73,11 @@ function CreateUser() {
       setUserName('');
       setDisplayName('');
       setEmail('');
+      setPhone('');
       void queryClient.invalidateQueries({ queryKey: ['users'] });
     },
     onError: (e) => {
-      setErrors(serverFieldErrors(e, ['userName', 'displayName', 'email']));
+      setErrors(userFieldErrors(e));
       setError(errorText(e, 'Could not create the user.'));
     },
   });
@@ -68,6 +89,8 @@ function CreateUser() {
     if (displayName.length > 256) found['displayName'] = 'At most 256 characters.';
     if (email && (!EMAIL.test(email.trim()) || email.length > 320)) found['email'] = 'An email address.';
     if (credential === 'link' && !email.trim() && !EMAIL.test(userName.trim())) found['email'] = 'A reset link needs an email address.';
+    const phoneError = phoneProblem(phone);
+    if (phoneError) found['phone'] = phoneError;
     setErrors(found);
     if (Object.keys(found).length) return;
     create.mutate();
@@ -103,6 +126,16 @@ function CreateUser() {
               {...described('u-email', errors['email'])}
             />
           </Field>
+          <Field id="u-phone" label="Phone (optional)" error={errors['phone']}>
+            <input
+              id="u-phone"
+              type="tel"
+              value={phone}
+              autoComplete="off"
+              onChange={(e) => setPhone(e.target.value)}
+              {...described('u-phone', errors['phone'])}
+            />
+          </Field>
           <Field id="u-credential" label="First sign-in">
             <select id="u-credential" value={credential} onChange={(e) => setCredential(e.target.value as typeof credential)}>
               <option value="generate">Generate a password (shown once)</option>
@@ -132,6 +165,98 @@ function CreateUser() {
         </p>
       )}
     </>
+  );
+}
+
+/** A user's display name, email and phone (read-only without `users.write`); an empty field clears the value. */
+function UserEditor(props: { user: UserDto; writable: boolean; onClose: () => void }) {
+  const queryClient = useQueryClient();
+  const { user } = props;
+  const [displayName, setDisplayName] = useState(user.displayName ?? '');
+  const [email, setEmail] = useState(user.email ?? '');
+  const [phone, setPhone] = useState(user.phone ?? '');
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [outcome, setOutcome] = useState<{ ok?: string; error?: string }>({});
+  const save = useMutation({
+    mutationFn: (changes: Partial<Pick<UserDto, 'displayName' | 'email' | 'phone'>>) => patch<UserDto>(`/api/v1/users/${user.id}`, changes),
+    onSuccess: (u) => {
+      setOutcome({ ok: `Saved the details of ${u.userName}.` });
+      // The list holds the saved user at once, so reopening the editor shows what was saved.
+      queryClient.setQueryData<{ items: UserDto[] }>(
+        ['users'],
+        (old) => old && { ...old, items: old.items.map((x) => (x.id === u.id ? u : x)) },
+      );
+      void queryClient.invalidateQueries({ queryKey: ['users'] });
+    },
+    onError: (e) => {
+      setErrors(userFieldErrors(e));
+      setOutcome({ error: errorText(e, 'Could not save the user.') });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    setOutcome({});
+    const found: FieldErrors = {};
+    if (displayName.length > 256) found['displayName'] = 'At most 256 characters.';
+    if (email.trim() && (!EMAIL.test(email.trim()) || email.length > 320)) found['email'] = 'An email address.';
+    const phoneError = phoneProblem(phone);
+    if (phoneError) found['phone'] = phoneError;
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    // Only what changed is sent, so the audit log records just that.
+    const values = { displayName: displayName.trim() || null, email: email.trim() || null, phone: phone.trim() || null };
+    const changes = Object.fromEntries(Object.entries(values).filter(([k, v]) => user[k as keyof typeof values] !== v));
+    if (Object.keys(changes).length === 0) setOutcome({ ok: 'Nothing changed.' });
+    else save.mutate(changes);
+  };
+  const title = `Details of ${user.userName}`;
+  return (
+    <form className="panel" onSubmit={submit} aria-label={title} noValidate>
+      <h2>{title}</h2>
+      {user.source === 'scim' && <p className="muted">This user comes from the directory (SCIM): its next update overwrites these.</p>}
+      <fieldset className="plain" disabled={!props.writable}>
+        <div className="form-grid">
+          <Field id="e-display" label="Display name" error={errors['displayName']}>
+            <input
+              id="e-display"
+              value={displayName}
+              onChange={(e) => setDisplayName(e.target.value)}
+              {...described('e-display', errors['displayName'])}
+            />
+          </Field>
+          <Field id="e-email" label="Email" error={errors['email']}>
+            <input
+              id="e-email"
+              type="email"
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+              {...described('e-email', errors['email'])}
+            />
+          </Field>
+          <Field id="e-phone" label="Phone (optional)" error={errors['phone']}>
+            <input
+              id="e-phone"
+              type="tel"
+              value={phone}
+              autoComplete="off"
+              onChange={(e) => setPhone(e.target.value)}
+              {...described('e-phone', errors['phone'])}
+            />
+          </Field>
+        </div>
+      </fieldset>
+      <p className="row">
+        {props.writable && (
+          <button className="primary" type="submit" disabled={save.isPending}>
+            Save details
+          </button>
+        )}
+        <button type="button" onClick={props.onClose}>
+          Close
+        </button>
+      </p>
+      <Outcome error={outcome.error ?? null} ok={outcome.ok ?? null} />
+    </form>
   );
 }
 
@@ -210,7 +335,8 @@ function Sessions(props: { user: UserDto; writable: boolean }) {
 function UsersTable(props: { writable: boolean }) {
   const queryClient = useQueryClient();
   const users = useUsers();
-  const [selected, setSelected] = useState<UserDto | null>(null);
+  const [selected, setSelected] = useState<string | null>(null);
+  const selectedUser = users.data?.items.find((u) => u.id === selected);
   const [outcome, setOutcome] = useState<{ ok?: string; error?: string }>({});
   const done = (ok: string) => {
     setOutcome({ ok });
@@ -225,7 +351,7 @@ function UsersTable(props: { writable: boolean }) {
   const remove = useMutation({
     mutationFn: (u: UserDto) => del(`/api/v1/users/${u.id}`).then(() => u),
     onSuccess: (u) => {
-      if (selected?.id === u.id) setSelected(null);
+      if (selected === u.id) setSelected(null);
       done(`${u.userName} was deleted.`);
     },
     onError,
@@ -262,8 +388,8 @@ function UsersTable(props: { writable: boolean }) {
                 <td>{u.active ? 'active' : <span className="badge noncompliant">deactivated</span>}</td>
                 <td>{formatTime(u.lastSignInAt)}</td>
                 <td className="cell-actions">
-                  <button onClick={() => setSelected(selected?.id === u.id ? null : u)} aria-expanded={selected?.id === u.id}>
-                    Sessions<span className="sr-only"> of {u.userName}</span>
+                  <button onClick={() => setSelected(selected === u.id ? null : u.id)} aria-expanded={selected === u.id}>
+                    Details<span className="sr-only"> of {u.userName}</span>
                   </button>
                   {props.writable && (
                     <>
@@ -293,7 +419,12 @@ function UsersTable(props: { writable: boolean }) {
         </table>
         <Outcome error={outcome.error ?? null} ok={outcome.ok ?? null} />
       </section>
-      {selected && <Sessions key={selected.id} user={selected} writable={props.writable} />}
+      {selectedUser && (
+        <>
+          <UserEditor key={selectedUser.id} user={selectedUser} writable={props.writable} onClose={() => setSelected(null)} />
+          <Sessions key={`sessions-${selectedUser.id}`} user={selectedUser} writable={props.writable} />
+        </>
+      )}
     </>
   );
 }

@@ -36,7 +36,18 @@ import type { AppleIdentity } from './apple-identity.js';
 import type { AppleCommandRecord, AppleDeviceRecord } from './apple-mdm-store.js';
 import { appleProfileIdentifier, mobileconfigOf, type AppleProfileDelivery, type AppleProfileTarget } from './apple-profiles.js';
 import { signContent } from './cms.js';
-import { bool, buildPlist, data as plistData, dict, num, parsePlistDict, requireString, str, type PlistDict } from './plist-codec.js';
+import {
+  bool,
+  buildPlist,
+  data as plistData,
+  dict,
+  num,
+  parsePlistDict,
+  requireString,
+  str,
+  type PlistDict,
+  type PlistValue,
+} from './plist-codec.js';
 import { caSigner, hashChallenge } from './scep-service.js';
 
 export interface AppleMdmReply {
@@ -57,6 +68,12 @@ export type ApplePusher = (tenantId: string, deviceIds: readonly string[]) => Pr
 const EMPTY: AppleMdmReply = { status: 200, body: '' };
 
 /** What the command endpoint needs of a device: fixed once it has authenticated. */
+/** A profile the device acknowledged installing: the PayloadIdentifier it has it under, and the payload sent. */
+interface InstalledProfile {
+  identifier: string;
+  payload: Buffer | undefined;
+}
+
 type DeviceBinding = Pick<AppleDeviceRecord, 'deviceId' | 'enrollmentId' | 'certificateSerial'>;
 const PROFILE_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 const TOPIC_PREFIX = 'com.apple.mgmt.';
@@ -674,6 +691,9 @@ export class AppleMdmService {
           await trx.devices.applyInventoryDelta(device.deviceId, {}, apps, remove, digest, now);
           break;
         }
+        case 'ProfileList':
+          await this.reinstallMissingProfiles(trx, device.deviceId, message['ProfileList'], now);
+          break;
         default:
           break;
       }
@@ -743,7 +763,7 @@ export class AppleMdmService {
         // Managed configuration profiles first, then the MDM profile itself (the device checks out).
         const installed = await this.installedProfiles(trx, device.deviceId);
         return [
-          ...[...installed].map(([profileId, identifier]) => ({
+          ...[...installed].map(([profileId, { identifier }]) => ({
             ...this.newCommand(device.deviceId, 'RemoveProfile', { Identifier: identifier }, PRIORITY.action + 1, null),
             profileId,
           })),
@@ -879,7 +899,7 @@ export class AppleMdmService {
     return due.length;
   }
 
-  /** DeviceInformation and SecurityInfo (and the app list); the first carries the common command. */
+  /** DeviceInformation and SecurityInfo (and the app list and profile list); the first carries the common command. */
   private async inventoryCommands(
     trx: TenantData,
     deviceId: string,
@@ -895,6 +915,8 @@ export class AppleMdmService {
       // A personal device reports only the apps the organization manages (SPEC §4).
       const managedOnly = device?.ownership === 'personal' && !device.appListPolicyApplies && device.platform !== 'macos';
       commands.push(this.newCommand(deviceId, 'InstalledApplicationList', { ManagedAppsOnly: managedOnly }, PRIORITY.inventory, null));
+      // Which of the organization's profiles the device still has (a user may remove a removable one).
+      commands.push(this.newCommand(deviceId, 'ProfileList', { ManagedOnly: true }, PRIORITY.inventory, null));
     }
     return commands;
   }
@@ -930,7 +952,7 @@ export class AppleMdmService {
    * changed profiles, RemoveProfile (by the identifier that was installed) for unassigned ones.
    */
   readonly deliverProfiles: AppleProfileDelivery = async (trx, deviceId, install, remove) => {
-    const installed = remove.length > 0 ? await this.installedProfiles(trx, deviceId) : new Map<string, string>();
+    const installed = remove.length > 0 ? await this.installedProfiles(trx, deviceId) : new Map<string, InstalledProfile>();
     const commands: AppleCommandRecord[] = [];
     if (install.length > 0) {
       const target = await this.profileTarget(trx, deviceId, install);
@@ -940,7 +962,7 @@ export class AppleMdmService {
       }
     }
     for (const profileId of remove) {
-      const identifier = installed.get(profileId) ?? appleProfileIdentifier(profileId);
+      const identifier = installed.get(profileId)?.identifier ?? appleProfileIdentifier(profileId);
       commands.push({ ...this.newCommand(deviceId, 'RemoveProfile', { Identifier: identifier }, PRIORITY.profile, null), profileId });
     }
     await trx.appleMdm.insertCommands(commands);
@@ -958,9 +980,9 @@ export class AppleMdmService {
     return { platform: device.platform, tenantCaPem: needsCa ? (await trx.certificateAuthority.get())?.certificatePem : undefined };
   }
 
-  /** Profiles installed on the device (acknowledged InstallProfile, not removed since): id → PayloadIdentifier. */
-  private async installedProfiles(trx: TenantData, deviceId: string): Promise<Map<string, string>> {
-    const installed = new Map<string, string>();
+  /** Profiles installed on the device (acknowledged InstallProfile, not removed since), by profile id. */
+  private async installedProfiles(trx: TenantData, deviceId: string): Promise<Map<string, InstalledProfile>> {
+    const installed = new Map<string, InstalledProfile>();
     for (const cmd of await trx.appleMdm.listCommands(deviceId)) {
       if (cmd.profileId === null || cmd.state !== 'acknowledged') continue;
       if (cmd.requestType === 'RemoveProfile') installed.delete(cmd.profileId);
@@ -972,9 +994,38 @@ export class AppleMdmService {
       } catch {
         // A custom payload that is not a plist: removal falls back to the derived identifier.
       }
-      installed.set(cmd.profileId, identifier);
+      installed.set(cmd.profileId, { identifier, payload });
     }
     return installed;
+  }
+
+  /**
+   * A `ProfileList` answer: a profile Custos installed that the device no longer lists (removed on
+   * the device) is installed again with the payload it was installed with, and its status goes back
+   * to pending with the reason until the device acknowledges it.
+   */
+  private async reinstallMissingProfiles(trx: TenantData, deviceId: string, list: PlistValue | undefined, now: number): Promise<void> {
+    if (!Array.isArray(list)) throw invalidMessage('A ProfileList answer needs ProfileList.');
+    const present = new Set(list.map((item) => str(dict(item) ?? {}, 'PayloadIdentifier')));
+    const installed = await this.installedProfiles(trx, deviceId);
+    const commands: AppleCommandRecord[] = [];
+    for (const row of await trx.deviceProfileStates.listForDevice(deviceId)) {
+      const known = installed.get(row.profileId);
+      if (row.removing || row.status !== 'succeeded' || !known?.payload || present.has(known.identifier)) continue;
+      commands.push({
+        ...this.newCommand(deviceId, 'InstallProfile', { Payload: known.payload }, PRIORITY.profile, null),
+        profileId: row.profileId,
+      });
+      await trx.deviceProfileStates.put(deviceId, [
+        {
+          ...row,
+          status: 'pending',
+          reason: 'The device no longer had this profile (removed on the device); it is installed again.',
+          updatedAt: now,
+        },
+      ]);
+    }
+    await trx.appleMdm.insertCommands(commands);
   }
 
   /** The device's answer to a profile command, as its status for that profile. */

@@ -34,6 +34,8 @@ export interface AuditStore {
   all(batchSize?: number): AsyncIterable<ChainedAuditEvent>;
   /** The chain end as the store last recorded it (undefined before the first event). */
   head(): Promise<{ sequence: number; hash: string } | undefined>;
+  /** Re-encrypts one batch (after a sequence) of the stored values under the current key version (`custos keys rotate`). */
+  reencryptBatch(afterSequence: string | null, limit: number): Promise<{ lastId: string | null; scanned: number; rewritten: number }>;
 }
 
 export interface AuditInput {

@@ -10,7 +10,7 @@ import type { TenantService } from '../tenants/tenant-service.js';
 import { AuditChainVerifier, type ChainVerdict, type ChainedAuditEvent } from './audit-chain.js';
 import type { AuditFilter } from './audit-log.js';
 import { attestedChains, verifyImportedChains, type ImportedAuditEvent, type ImportedChainVerdict } from './imported-audit.js';
-import { attestsCheckpoint, AUDIT_PRUNE_ACTIVITY } from '../retention/audit-pruning.js';
+import { attestsCheckpoint, AUDIT_PRUNE_ACTIVITY, recordedImportedCheckpoints } from '../retention/audit-pruning.js';
 
 export const MAX_AUDIT_PAGE = 500;
 
@@ -62,7 +62,9 @@ export class AuditService {
   async verify(actor: Actor, tenantId: string): Promise<TenantAuditVerdict> {
     const own = await this.verifyOwn(actor, tenantId);
     const data = await this.tenants.data(tenantId);
-    const imported = await verifyImportedChains(data.importedAudit, await attestedChains(data.audit));
+    const checkpoints = await data.retention.importedAuditCheckpoints();
+    const recorded = checkpoints.length > 0 ? await recordedImportedCheckpoints(data.audit) : [];
+    const imported = await verifyImportedChains(data.importedAudit, await attestedChains(data.audit), { checkpoints, recorded });
     const broken = imported.find((v) => !v.intact);
     if (!own.intact || !broken || broken.intact) return { ...own, imported };
     return {

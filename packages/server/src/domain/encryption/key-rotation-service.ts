@@ -1,6 +1,7 @@
 /**
  * `custos keys rotate`: gives a tenant a new data key version and re-encrypts its sensitive values
- * (devices, users, enrollment tokens, Apple enrollments) under it, without downtime. New writes use the new version at once; reads accept every version
+ * (devices, users, enrollment tokens, Apple enrollments, audit events own and imported) under it,
+ * without downtime. New writes use the new version at once; reads accept every version
  * still in the key store, so values not yet re-encrypted stay readable. Once every value is under
  * the new version the old versions are deleted — from then on, a copy of an old value (a backup
  * taken before the rotation) cannot be decrypted with the live keys.
@@ -24,6 +25,8 @@ export interface RotationReport {
   usersScanned: number;
   enrollmentTokensScanned: number;
   appleEnrollmentsScanned: number;
+  auditEventsScanned: number;
+  importedAuditEventsScanned: number;
   /** Rows (of every table above) whose values were rewritten under the new version. */
   valuesReencrypted: number;
 }
@@ -46,11 +49,14 @@ export class KeyRotationService {
     // Let every process learn the new version first: from then on all of them write it and look
     // values up under both versions, so the passes below race with nobody.
     if ((options.settleMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, options.settleMs));
-    const tables: Record<'devices' | 'users' | 'enrollmentTokens' | 'appleEnrollments', BatchSource> = {
+    const scanned = { devices: 0, users: 0, enrollmentTokens: 0, appleEnrollments: 0, auditEvents: 0, importedAuditEvents: 0 };
+    const tables: Record<keyof typeof scanned, BatchSource> = {
       devices: (afterId, limit) => data.devices.reencryptBatch(afterId, limit),
       users: (afterId, limit) => data.users.reencryptBatch(afterId, limit),
       enrollmentTokens: (afterId, limit) => data.enrollmentTokens.reencryptBatch(afterId, limit),
       appleEnrollments: (afterId, limit) => data.appleMdm.reencryptEnrollmentBatch(afterId, limit),
+      auditEvents: (afterSequence, limit) => data.audit.reencryptBatch(afterSequence, limit),
+      importedAuditEvents: (afterPosition, limit) => data.importedAudit.reencryptBatch(afterPosition, limit),
     };
     const pass = async (next: BatchSource): Promise<{ scanned: number; rewritten: number }> => {
       let afterId: string | null = null;
@@ -64,7 +70,6 @@ export class KeyRotationService {
         afterId = batch.lastId;
       }
     };
-    const scanned = { devices: 0, users: 0, enrollmentTokens: 0, appleEnrollments: 0 };
     let rewritten = 0;
     for (const [table, next] of Object.entries(tables) as [keyof typeof tables, BatchSource][]) {
       const first = await pass(next);
@@ -83,6 +88,8 @@ export class KeyRotationService {
       usersScanned: scanned.users,
       enrollmentTokensScanned: scanned.enrollmentTokens,
       appleEnrollmentsScanned: scanned.appleEnrollments,
+      auditEventsScanned: scanned.auditEvents,
+      importedAuditEventsScanned: scanned.importedAuditEvents,
       valuesReencrypted: rewritten,
     };
     await recordAudit(data, actor, this.clock, {

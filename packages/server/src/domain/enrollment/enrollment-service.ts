@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   appInventoryScope,
+  DEFAULT_EXPORT_ARCHIVE_DAYS,
   describeCollection,
   type EnrollmentInfo,
   type EnrollmentTokenCreate,
@@ -32,9 +33,11 @@ export const INITIAL_PERIOD_SECONDS = 15 * 60;
 const NO_ENROLLMENT_STATES = new Set(['suspended', 'retention', 'purged']);
 
 export class EnrollmentService {
+  /** `exportArchiveDays`: the deployment's export archive lifetime, which the consent text states. */
   constructor(
     private readonly tenants: TenantService,
     private readonly clock: Clock,
+    readonly exportArchiveDays: number = DEFAULT_EXPORT_ARCHIVE_DAYS,
   ) {}
 
   async createToken(
@@ -106,7 +109,7 @@ export class EnrollmentService {
       ownership: token.ownership,
       privacyStatement: settings.privacyStatement,
       supportContact: settings.supportContact,
-      ...describeCollection(token.ownership, platform, false),
+      ...describeCollection(token.ownership, platform, false, this.exportArchiveDays),
     };
   }
 

@@ -19,7 +19,12 @@ import { EXPORT_ENTITIES, toJsonLine, type ExportEntity } from './export-entitie
 import type { ExportedRow, TenantRowStore } from './tenant-row-store.js';
 
 export const MANIFEST_FORMAT = 'custos-tenant-export';
-export const MANIFEST_VERSION = 1;
+/**
+ * The archive format's version. 2: users without `user_name_key` (region migration 0016). An import
+ * reads every version from EARLIEST_MANIFEST_VERSION on (export-entities.ts, `retiredColumns`).
+ */
+export const MANIFEST_VERSION = 2;
+export const EARLIEST_MANIFEST_VERSION = 1;
 /** Rows per page read from the store. */
 const PAGE = 1000;
 
@@ -233,8 +238,13 @@ function parseManifest(text: string): ExportManifest {
     throw invalid('manifest.json is not JSON.');
   }
   const m = value as Partial<ExportManifest>;
-  if (m.format !== MANIFEST_FORMAT || m.version !== MANIFEST_VERSION || !Array.isArray(m.files) || typeof m.tenantId !== 'string') {
-    throw invalid(`manifest.json is not a ${MANIFEST_FORMAT} manifest of version ${MANIFEST_VERSION}.`);
+  const version = m.version;
+  const known = typeof version === 'number' && Number.isInteger(version) && version >= EARLIEST_MANIFEST_VERSION;
+  if (m.format !== MANIFEST_FORMAT || !known || !Array.isArray(m.files) || typeof m.tenantId !== 'string') {
+    throw invalid(`manifest.json is not a ${MANIFEST_FORMAT} manifest of version ${EARLIEST_MANIFEST_VERSION} to ${MANIFEST_VERSION}.`);
+  }
+  if (version > MANIFEST_VERSION) {
+    throw invalid(`The archive is of version ${version}, newer than this server reads (${MANIFEST_VERSION}); upgrade Custos first.`);
   }
   for (const f of m.files) {
     if (typeof f?.name !== 'string' || typeof f.sha256 !== 'string' || typeof f.count !== 'number')

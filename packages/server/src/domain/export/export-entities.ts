@@ -17,6 +17,18 @@ export interface ExportEntity {
   /** For an import of a row whose omitted columns are NOT NULL. */
   fillOnImport?: (row: ExportedRow) => ExportedRow;
   redact?: (row: ExportedRow) => ExportedRow;
+  /**
+   * Columns that archives of earlier manifest versions hold but the schema no longer has. Each was
+   * derived from other columns, so an import drops it; what replaced it (a lookup hash, a sealed
+   * value) is computed again as the row is inserted.
+   */
+  retiredColumns?: readonly RetiredColumn[];
+}
+
+export interface RetiredColumn {
+  column: string;
+  /** The last manifest version whose archives hold the column. */
+  lastVersion: number;
 }
 
 /** Write-only secrets inside configuration profile settings (domain/profiles/profile-service.ts). */
@@ -34,7 +46,14 @@ function withoutSecrets(value: unknown): unknown {
 
 export const EXPORT_ENTITIES: readonly ExportEntity[] = [
   { file: 'tenant-settings.jsonl', table: 'tenant_settings', key: [] },
-  { file: 'users.jsonl', table: 'users', key: ['id'], omit: ['password_hash'] },
+  {
+    file: 'users.jsonl',
+    table: 'users',
+    key: ['id'],
+    omit: ['password_hash'],
+    // The lower-cased user name, replaced by a keyed hash of it in region migration 0016.
+    retiredColumns: [{ column: 'user_name_key', lastVersion: 1 }],
+  },
   { file: 'groups.jsonl', table: 'groups', key: ['id'] },
   { file: 'group-members.jsonl', table: 'group_members', key: ['group_id', 'user_id'] },
   { file: 'roles.jsonl', table: 'roles', key: ['id'] },
@@ -77,6 +96,17 @@ export const EXPORT_ENTITIES: readonly ExportEntity[] = [
   { file: 'imported-audit-events.jsonl', table: 'imported_audit_events', key: ['position'] },
   { file: 'audit-events.jsonl', table: 'audit_events', key: ['sequence'] },
 ];
+
+/** An archived row of `entity` from an archive of manifest `version`, as this schema takes it. */
+export function importableRow(entity: ExportEntity, version: number, row: ExportedRow): ExportedRow {
+  const retired = (entity.retiredColumns ?? []).filter((r) => version <= r.lastVersion && r.column in row);
+  let current = row;
+  if (retired.length > 0) {
+    current = { ...row };
+    for (const r of retired) delete current[r.column];
+  }
+  return entity.fillOnImport ? entity.fillOnImport(current) : current;
+}
 
 /** One row as a JSON line: keys sorted, so the same row always gives the same bytes (and checksum). */
 export function toJsonLine(row: ExportedRow): string {

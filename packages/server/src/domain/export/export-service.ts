@@ -26,9 +26,9 @@ import type { UserRecord } from '../identity/identity-stores.js';
 import type { TenantData } from '../tenant-data.js';
 import type { TenantService } from '../tenants/tenant-service.js';
 import { IMPORT_ACTIVITY, IMPORTED_CHAINS_PROPERTY } from '../audit/imported-audit.js';
-import { EXPORT_ENTITIES } from './export-entities.js';
+import { EXPORT_ENTITIES, importableRow } from './export-entities.js';
 import { ImportedAuditRows } from './imported-audit-rows.js';
-import { manifestChecksum, readExportArchive, writeExportArchive, type ExportManifest } from './export-archive.js';
+import { MANIFEST_VERSION, manifestChecksum, readExportArchive, writeExportArchive, type ExportManifest } from './export-archive.js';
 import { DEFAULT_EXPORT_JOB_OPTIONS, type ExportJobChanges, type ExportJobOptions, type ExportJobRecord } from './export-job-store.js';
 import { DAY_MS } from '../lifecycle/lifecycle.js';
 
@@ -327,7 +327,8 @@ export class ExportService {
    * audit log cannot continue in the new tenant's chain (its hashes cover the source tenant id): it
    * is checked and kept as an imported, read-only chain (domain/audit/imported-audit.ts), and the new
    * tenant's chain records one `Import tenant data` event naming the source tenant, the manifest's
-   * checksum and the extent of every imported chain.
+   * checksum and the extent of every imported chain. Archives of earlier format versions are read
+   * too: the columns their rows hold that the schema no longer has are dropped (export-entities.ts).
    */
   async importFrom(actor: Actor, tenantId: string, input: Readable): Promise<ImportResult> {
     authorize(actor, 'tenant.write', { tenantId });
@@ -343,10 +344,12 @@ export class ExportService {
     const counts: Record<string, number> = {};
     return data.transaction(async (trx) => {
       let audit: ImportedAuditRows | undefined;
+      let manifestVersion = MANIFEST_VERSION;
       const manifest = await readExportArchive(
         input,
         (m) => {
           audit = new ImportedAuditRows(m.tenantId);
+          manifestVersion = m.version;
           return Promise.resolve();
         },
         async (entity, rows) => {
@@ -361,7 +364,11 @@ export class ExportService {
             return;
           }
           if (entity.table === 'imported_audit_events' && audit) rows = audit.carried(entity.file, rows);
-          await trx.tableRows.insert(entity.table, entity.fillOnImport ? rows.map(entity.fillOnImport) : rows);
+          // Rows of an archive of an earlier version lose the columns this schema no longer has.
+          await trx.tableRows.insert(
+            entity.table,
+            rows.map((row) => importableRow(entity, manifestVersion, row)),
+          );
         },
       );
       const sourceManifestSha256 = manifestChecksum(manifest);

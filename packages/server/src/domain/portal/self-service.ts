@@ -118,7 +118,7 @@ export class SelfService {
           ((p.settings.appAllowList?.length ?? 0) > 0 || (p.settings.appDenyList?.length ?? 0) > 0),
       )
       .map((p) => p.name);
-    const statement = describeCollection(device.ownership, device.platform, device.appListPolicyApplies);
+    const statement = describeCollection(device.ownership, device.platform, device.appListPolicyApplies, this.enrollment.exportArchiveDays);
     if (device.appListPolicyApplies && device.ownership === 'personal' && appPolicies.length > 0) {
       statement.apps = `All installed apps, because ${appPolicies.length === 1 ? 'the policy' : 'the policies'} ${appPolicies.map((n) => `"${n}"`).join(', ')} ${appPolicies.length === 1 ? 'checks' : 'check'} for allowed or blocked apps.`;
     }

@@ -16,7 +16,7 @@ export class RetentionJob implements Job {
   ) {}
 
   async run(context: JobContext): Promise<JobSummary> {
-    const summary = { tenants: 0, devicesRetired: 0, commandsPruned: 0, auditEventsPruned: 0 };
+    const summary = { tenants: 0, devicesRetired: 0, commandsPruned: 0, auditEventsPruned: 0, importedAuditEventsPruned: 0 };
     for (const tenant of await this.tenants.list()) {
       // A tenant in retention is read-only until its purge; its rows go then, all at once.
       if (tenant.subscriptionState === 'retention' || tenant.subscriptionState === 'purged') continue;
@@ -25,6 +25,7 @@ export class RetentionJob implements Job {
       summary.devicesRetired += run.devicesRetired;
       summary.commandsPruned += run.commandsPruned;
       summary.auditEventsPruned += run.auditEventsPruned;
+      summary.importedAuditEventsPruned += run.importedAuditEventsPruned;
     }
     return summary;
   }

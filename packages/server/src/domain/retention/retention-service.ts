@@ -1,8 +1,9 @@
 /**
  * The retention rules (shared/src/retention.ts) applied to one tenant, and the tenant's one setting:
  * stale-device cleanup (off by default; 30–270 days without a check-in retires the device), audit
- * events pruned after a year behind a checkpoint (audit-pruning.ts), finished device commands
- * deleted 90 days after they finished. Every deletion is itself in the audit log.
+ * events (the tenant's own and the imported chains) pruned after a year behind checkpoints
+ * (audit-pruning.ts), finished device commands deleted 90 days after they finished. Every deletion
+ * is itself in the audit log.
  */
 import {
   AUDIT_RETENTION_DAYS,
@@ -19,7 +20,7 @@ import { DomainError } from '../domain-error.js';
 import type { DeviceService } from '../devices/device-service.js';
 import { DAY_MS } from '../lifecycle/lifecycle.js';
 import type { TenantService } from '../tenants/tenant-service.js';
-import { AUDIT_PRUNE_ACTIVITY, checkpointTarget } from './audit-pruning.js';
+import { AUDIT_PRUNE_ACTIVITY, checkpointTarget, IMPORTED_AUDIT_PRUNE_ACTIVITY, importedCheckpointTarget } from './audit-pruning.js';
 
 export interface RetentionSettings {
   staleDeviceDays: number | null;
@@ -30,6 +31,7 @@ export interface RetentionRun {
   devicesRetired: number;
   commandsPruned: number;
   auditEventsPruned: number;
+  importedAuditEventsPruned: number;
 }
 
 /** Devices retired per tenant per run: a large backlog is worked off over several runs. */
@@ -75,7 +77,7 @@ export class RetentionService {
   /** Applies every rule to one tenant at `now`. */
   async apply(actor: Actor, tenantId: string, now = this.clock.now()): Promise<RetentionRun> {
     const data = await this.tenants.data(tenantId);
-    const run: RetentionRun = { devicesRetired: 0, commandsPruned: 0, auditEventsPruned: 0 };
+    const run: RetentionRun = { devicesRetired: 0, commandsPruned: 0, auditEventsPruned: 0, importedAuditEventsPruned: 0 };
 
     const staleDays = await data.retention.staleDeviceDays();
     if (staleDays !== null) {
@@ -99,8 +101,28 @@ export class RetentionService {
       });
     });
 
+    const auditCutoff = now - AUDIT_RETENTION_DAYS * DAY_MS;
     await data.transaction(async (trx) => {
-      const last = await trx.retention.lastAuditEventBefore(now - AUDIT_RETENTION_DAYS * DAY_MS);
+      let pruned = 0;
+      for (const last of await trx.retention.lastImportedAuditEventsBefore(auditCutoff)) {
+        pruned += await trx.retention.pruneImportedAuditThrough({ ...last, prunedAt: now });
+      }
+      const checkpoints = await trx.retention.importedAuditCheckpoints();
+      if (checkpoints.length === 0) return;
+      // Nothing pruned: record the checkpoints again only if their record is about to be pruned below.
+      const [recorded] = await trx.audit.list({ activity: IMPORTED_AUDIT_PRUNE_ACTIVITY }, { limit: 1 });
+      if (pruned === 0 && recorded && recorded.occurredAt >= auditCutoff) return;
+      run.importedAuditEventsPruned = pruned;
+      await recordAudit(trx, actor, this.clock, {
+        activity: IMPORTED_AUDIT_PRUNE_ACTIVITY,
+        category: 'Retention',
+        operation: 'delete',
+        targets: checkpoints.map(importedCheckpointTarget),
+      });
+    });
+
+    await data.transaction(async (trx) => {
+      const last = await trx.retention.lastAuditEventBefore(auditCutoff);
       if (!last) return;
       run.auditEventsPruned = await trx.retention.pruneAuditThrough({ sequence: last.sequence, hash: last.hash, prunedAt: now });
       await recordAudit(trx, actor, this.clock, {

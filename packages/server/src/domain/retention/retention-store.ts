@@ -1,9 +1,16 @@
 /** What the retention rules (shared/src/retention.ts) read and delete in a tenant's region store. */
+import type { ImportedChainCheckpoint } from '../audit/imported-audit.js';
 
 export interface AuditCheckpoint {
   /** The last pruned event: verification of the remaining chain starts after it. */
   sequence: number;
   hash: string;
+  prunedEvents: number;
+  prunedAt: number;
+}
+
+/** Where a pruned imported chain (domain/audit/imported-audit.ts) resumes. */
+export interface ImportedAuditCheckpoint extends ImportedChainCheckpoint {
   prunedEvents: number;
   prunedAt: number;
 }
@@ -20,4 +27,9 @@ export interface RetentionStore {
   lastAuditEventBefore(before: number): Promise<{ sequence: number; hash: string } | undefined>;
   /** Deletes events up to and including `checkpoint.sequence` and records the checkpoint; returns how many. */
   pruneAuditThrough(checkpoint: Omit<AuditCheckpoint, 'prunedEvents'>): Promise<number>;
+  importedAuditCheckpoints(): Promise<ImportedAuditCheckpoint[]>;
+  /** Per imported chain, its newest event that occurred before `before` (the end of its prunable prefix). */
+  lastImportedAuditEventsBefore(before: number): Promise<ImportedChainCheckpoint[]>;
+  /** Deletes the chain's events up to and including `checkpoint.sequence` and records the checkpoint; returns how many. */
+  pruneImportedAuditThrough(checkpoint: Omit<ImportedAuditCheckpoint, 'prunedEvents'>): Promise<number>;
 }

@@ -2,6 +2,9 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { isPostgres } from '../dialects/postgres.js';
 
+/** The `store_meta` key present while audit values written before migration 0019 may still be in clear. */
+export const AUDIT_ENCRYPTION_PENDING = 'audit-encryption-pending';
+
 export const regionMigrations: Record<string, Migration> = {
   '0001-foundation': {
     async up(db: Kysely<unknown>): Promise<void> {
@@ -919,6 +922,28 @@ export const regionMigrations: Record<string, Migration> = {
       // the renewal job finds the ones due without parsing certificates.
       await db.schema.alterTable('apple_mdm_enrollments').addColumn('renews_device_id', 'text').execute();
       await db.schema.alterTable('apple_mdm_devices').addColumn('certificate_not_after', 'bigint').execute();
+    },
+  },
+  '0019-audit-encryption': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // The actor name and targets of audit events (own and imported) are stored encrypted
+      // (storage/repositories/sensitive-audit-columns.ts); the target ids stay in clear for the
+      // target filter. Rows written before are encrypted and get their ids after this migration
+      // (Storage.migrate), until which the marker below stays (a step cut short resumes on the next
+      // migrate). Pruned imported chains resume from a checkpoint per source chain.
+      await sql`insert into store_meta (key, value) values (${AUDIT_ENCRYPTION_PENDING}, 'pending')`.execute(db);
+      await db.schema.alterTable('audit_events').addColumn('target_ids', 'text').execute();
+      await db.schema.alterTable('imported_audit_events').addColumn('target_ids', 'text').execute();
+      await db.schema
+        .createTable('imported_audit_checkpoints')
+        .addColumn('tenant_id', 'text', (c) => c.notNull())
+        .addColumn('source_tenant_id', 'text', (c) => c.notNull())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addColumn('pruned_events', 'bigint', (c) => c.notNull())
+        .addColumn('pruned_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('imported_audit_checkpoints_pk', ['tenant_id', 'source_tenant_id'])
+        .execute();
     },
   },
 };

@@ -3,7 +3,9 @@
  * (`SELECT … FOR UPDATE` on PostgreSQL; SQLite runs one writer at a time anyway), so concurrent
  * writers from several processes still produce a gap-free, correctly linked chain. Nothing in the
  * application updates or deletes an event. A chain begins only for a tenant that still exists, which
- * keeps a purged tenant's audited writes out of the store (`refuseUnlessLive`).
+ * keeps a purged tenant's audited writes out of the store (`refuseUnlessLive`). The actor name and
+ * the targets are stored encrypted (sensitive-audit-columns.ts); `custos keys rotate` re-encrypts
+ * them, which rewrites those two values but never what an event says.
  */
 import { sql, type Kysely } from 'kysely';
 import type { AuditFilter, AuditStore } from '../../domain/audit/audit-log.js';
@@ -17,8 +19,10 @@ import {
 } from '../../domain/audit/audit-chain.js';
 import type { AuditEventTable, RegionDatabase } from '../database.js';
 import { isPostgres } from '../dialects/postgres.js';
-import { escapeLike } from './like.js';
 import { DomainError } from '../../domain/domain-error.js';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
+import { openRows, reencryptBatch, sealValues, type ReencryptedBatch } from './sealed-columns.js';
+import { AUDIT_EVENT_COLUMNS, targetIdPattern } from './sensitive-audit-columns.js';
 
 function toEvent(r: AuditEventTable): ChainedAuditEvent {
   return {
@@ -42,10 +46,13 @@ export class AuditRepository implements AuditStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
   append(event: Omit<AuditEventBody, 'sequence' | 'tenantId'>): Promise<ChainedAuditEvent> {
     const work = async (trx: Kysely<RegionDatabase>): Promise<ChainedAuditEvent> => {
+      // Before the chain head is locked, so the lock is not held while a key is loaded.
+      const cipher = await this.cipher();
       await trx
         .insertInto('audit_chain_heads')
         .values({ tenant_id: this.tenantId, sequence: 0, hash: '' })
@@ -60,24 +67,28 @@ export class AuditRepository implements AuditStore {
       const chained = chainAuditEvent(head.sequence === 0 ? undefined : head, { ...event, tenantId: this.tenantId });
       await trx
         .insertInto('audit_events')
-        .values({
-          tenant_id: this.tenantId,
-          sequence: chained.sequence,
-          id: chained.id,
-          occurred_at: chained.occurredAt,
-          actor_type: chained.actor.type,
-          actor_id: chained.actor.id,
-          actor_name: chained.actor.name,
-          actor_ip: chained.actor.ip,
-          activity: chained.activity,
-          category: chained.category,
-          operation: chained.operation,
-          result: chained.result,
-          targets: JSON.stringify(chained.targets),
-          correlation_id: chained.correlationId,
-          previous_hash: chained.previousHash,
-          hash: chained.hash,
-        })
+        .values(
+          sealValues(cipher, AUDIT_EVENT_COLUMNS, {
+            tenant_id: this.tenantId,
+            sequence: chained.sequence,
+            id: chained.id,
+            occurred_at: chained.occurredAt,
+            actor_type: chained.actor.type,
+            actor_id: chained.actor.id,
+            actor_name: chained.actor.name,
+            actor_ip: chained.actor.ip,
+            activity: chained.activity,
+            category: chained.category,
+            operation: chained.operation,
+            result: chained.result,
+            targets: JSON.stringify(chained.targets),
+            correlation_id: chained.correlationId,
+            previous_hash: chained.previousHash,
+            hash: chained.hash,
+            // Filled from the targets by sealValues.
+            target_ids: null,
+          }),
+        )
         .execute();
       await trx
         .updateTable('audit_chain_heads')
@@ -111,13 +122,9 @@ export class AuditRepository implements AuditStore {
     if (filter.activity !== undefined) q = q.where('activity', '=', filter.activity);
     if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
     if (filter.result !== undefined) q = q.where('result', '=', filter.result);
-    if (filter.targetId !== undefined) {
-      // Targets are JSON text written by this repository, so an id appears as `"id":"<id>"`.
-      const pattern = `%${escapeLike(`"id":${JSON.stringify(filter.targetId)}`)}%`;
-      q = q.where(sql<boolean>`targets like ${pattern} escape '\\'`);
-    }
+    if (filter.targetId !== undefined) q = q.where(sql<boolean>`target_ids like ${targetIdPattern(filter.targetId)} escape '\\'`);
     const rows = await q.orderBy('sequence', 'desc').limit(page.limit).execute();
-    return rows.map(toEvent);
+    return (await openRows(this.cipher, AUDIT_EVENT_COLUMNS, rows)).map(toEvent);
   }
 
   async head(): Promise<{ sequence: number; hash: string } | undefined> {
@@ -140,10 +147,15 @@ export class AuditRepository implements AuditStore {
         .orderBy('sequence')
         .limit(batchSize)
         .execute();
-      for (const row of rows) yield toEvent(row);
+      for (const row of await openRows(this.cipher, AUDIT_EVENT_COLUMNS, rows)) yield toEvent(row);
       const last = rows.at(-1);
       if (!last || rows.length < batchSize) return;
       after = last.sequence;
     }
+  }
+
+  /** Re-encrypts one batch (after a sequence) under the current key version (`custos keys rotate`). */
+  async reencryptBatch(afterSequence: string | null, limit: number): Promise<ReencryptedBatch> {
+    return reencryptBatch(this.db, AUDIT_EVENT_COLUMNS, this.tenantId, await this.cipher({ refresh: true }), afterSequence, limit);
   }
 }

@@ -1,14 +1,17 @@
 /**
  * The audit chains an import brought along (`imported_audit_events`, migration 0017): written only
  * by the import (through the export row store), read here. Rows map to events whose `tenantId` is
- * the source tenant's, so they verify with the hash their source computed.
+ * the source tenant's, so they verify with the hash their source computed. The actor name and the
+ * targets are stored encrypted like the tenant's own log (sensitive-audit-columns.ts).
  */
 import { sql, type Kysely } from 'kysely';
 import type { AuditFilter } from '../../domain/audit/audit-log.js';
 import type { AuditActor, AuditEventBody, AuditTarget } from '../../domain/audit/audit-chain.js';
 import type { ImportedAuditEvent, ImportedAuditStore } from '../../domain/audit/imported-audit.js';
+import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { ImportedAuditEventTable, RegionDatabase } from '../database.js';
-import { escapeLike } from './like.js';
+import { openRows, reencryptBatch, type ReencryptedBatch } from './sealed-columns.js';
+import { IMPORTED_AUDIT_EVENT_COLUMNS, targetIdPattern } from './sensitive-audit-columns.js';
 
 function toEvent(r: ImportedAuditEventTable): ImportedAuditEvent {
   return {
@@ -33,6 +36,7 @@ export class ImportedAuditRepository implements ImportedAuditStore {
   constructor(
     private readonly db: Kysely<RegionDatabase>,
     private readonly tenantId: string,
+    private readonly cipher: CipherSource,
   ) {}
 
   async list(filter: AuditFilter, page: { limit: number; beforePosition?: number }): Promise<ImportedAuditEvent[]> {
@@ -44,12 +48,9 @@ export class ImportedAuditRepository implements ImportedAuditStore {
     if (filter.activity !== undefined) q = q.where('activity', '=', filter.activity);
     if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
     if (filter.result !== undefined) q = q.where('result', '=', filter.result);
-    if (filter.targetId !== undefined) {
-      const pattern = `%${escapeLike(`"id":${JSON.stringify(filter.targetId)}`)}%`;
-      q = q.where(sql<boolean>`targets like ${pattern} escape '\\'`);
-    }
+    if (filter.targetId !== undefined) q = q.where(sql<boolean>`target_ids like ${targetIdPattern(filter.targetId)} escape '\\'`);
     const rows = await q.orderBy('position', 'desc').limit(page.limit).execute();
-    return rows.map(toEvent);
+    return (await openRows(this.cipher, IMPORTED_AUDIT_EVENT_COLUMNS, rows)).map(toEvent);
   }
 
   async *all(batchSize = 1000): AsyncIterable<ImportedAuditEvent> {
@@ -63,10 +64,15 @@ export class ImportedAuditRepository implements ImportedAuditStore {
         );
       }
       const rows = await q.orderBy('source_tenant_id').orderBy('sequence').limit(batchSize).execute();
-      for (const row of rows) yield toEvent(row);
+      for (const row of await openRows(this.cipher, IMPORTED_AUDIT_EVENT_COLUMNS, rows)) yield toEvent(row);
       const last = rows.at(-1);
       if (!last || rows.length < batchSize) return;
       after = [last.source_tenant_id, last.sequence];
     }
+  }
+
+  /** Re-encrypts one keyset batch (by position) under the current key version (`custos keys rotate`). */
+  async reencryptBatch(afterPosition: string | null, limit: number): Promise<ReencryptedBatch> {
+    return reencryptBatch(this.db, IMPORTED_AUDIT_EVENT_COLUMNS, this.tenantId, await this.cipher({ refresh: true }), afterPosition, limit);
   }
 }

@@ -10,11 +10,23 @@ import type { CipherSource, TenantCipher } from '../../domain/encryption/tenant-
 import { keyVersionOf } from '../../domain/encryption/tenant-cipher.js';
 import type { RegionDatabase } from '../database.js';
 
-export type SealedTable = 'devices' | 'users' | 'enrollment_tokens' | 'apple_mdm_enrollments';
+export type SealedTable = 'devices' | 'users' | 'enrollment_tokens' | 'apple_mdm_enrollments' | 'audit_events' | 'imported_audit_events';
+
+/** A clear column computed from a sealed one on every write (never exported: an import computes it again). */
+export interface DerivedColumn<C extends string = string> {
+  column: string;
+  from: C;
+  value(clear: string | null): string | null;
+}
 
 export interface SealedColumns<C extends string = string> {
-  /** A table whose rows are keyed by (tenant_id, id). */
+  /** A table whose rows are keyed by (tenant_id, key). */
   table: SealedTable;
+  /**
+   * The column the re-encryption pages by: `id` unless given — a whole-number column of the table's
+   * primary key, for tables whose ids are not guaranteed unique or not indexed.
+   */
+  key?: 'sequence' | 'position';
   columns: readonly C[];
   /** Encrypted column → the column holding its keyed hash, for the columns looked up by value. */
   hashes: Readonly<Partial<Record<C, string>>>;
@@ -26,6 +38,8 @@ export interface SealedColumns<C extends string = string> {
    * another table does not decrypt either.
    */
   context(column: C): string;
+  /** Clear columns kept beside the sealed ones (the audit tables' target ids). */
+  derived?: readonly DerivedColumn<C>[];
 }
 
 type Row = Record<string, unknown>;
@@ -51,6 +65,9 @@ export function sealValues<T extends object>(cipher: TenantCipher, spec: SealedC
     if (hashColumn !== undefined) {
       sealed[hashColumn] = value === null ? null : cipher.searchHash(spec.context(column), normalizedLookupValue(spec, column, value));
     }
+  }
+  for (const derived of spec.derived ?? []) {
+    if (Object.hasOwn(clear, derived.from)) sealed[derived.column] = derived.value((clear[derived.from] ?? null) as string | null);
   }
   return sealed as T;
 }
@@ -110,13 +127,14 @@ export async function reencryptBatch(
   limit: number,
 ): Promise<ReencryptedBatch> {
   const any = db as unknown as Kysely<Record<string, Row>>;
+  const key = spec.key ?? 'id';
   return any.transaction().execute(async (trx) => {
     let q = trx
       .selectFrom(spec.table)
-      .select(['id', ...spec.columns])
+      .select([key, ...spec.columns])
       .where('tenant_id', '=', tenantId);
-    if (afterId !== null) q = q.where('id', '>', afterId);
-    const rows = await q.orderBy('id').limit(limit).execute();
+    if (afterId !== null) q = q.where(key, '>', key === 'id' ? afterId : Number(afterId));
+    const rows = await q.orderBy(key).limit(limit).execute();
     let rewritten = 0;
     for (const row of rows) {
       if (!spec.columns.some((c) => cipher.isStale((row[c] ?? null) as string | null))) continue;
@@ -127,15 +145,19 @@ export async function reencryptBatch(
         .updateTable(spec.table)
         .set(sealValues(cipher, spec, values))
         .where('tenant_id', '=', tenantId)
-        .where('id', '=', row['id'])
+        .where(key, '=', row[key])
         .execute();
       rewritten++;
     }
-    return { lastId: (rows.at(-1)?.['id'] as string | undefined) ?? null, scanned: rows.length, rewritten };
+    const last = rows.at(-1);
+    return { lastId: last ? String(last[key]) : null, scanned: rows.length, rewritten };
   });
 }
 
-/** The one-time step after the migration that encrypts a table: seals every value still stored in clear. */
+/**
+ * The one-time step after the migration that encrypts a table: seals every value still stored in
+ * clear (and fills its derived columns). Values already sealed are skipped, so a rerun does nothing.
+ */
 export async function encryptLegacyValues(
   db: Kysely<RegionDatabase>,
   spec: SealedColumns,

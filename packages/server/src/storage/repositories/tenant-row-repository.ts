@@ -1,9 +1,9 @@
 /**
  * Whole-table access to one tenant's rows for export and import (domain/export): keyset pages in
  * primary-key order, so an export never holds more than one page, and batched inserts. Rows of the
- * tables with encrypted columns (devices, users, enrollment tokens) pass through the same encryption
- * as everywhere else: pages come out decrypted (without the lookup hashes), inserts are encrypted
- * under the importing tenant's key.
+ * tables with encrypted columns (devices, users, enrollment tokens, audit events) pass through the
+ * same encryption as everywhere else: pages come out decrypted (without the lookup hashes and derived
+ * columns), inserts are encrypted under the importing tenant's key.
  */
 import { sql, type Kysely } from 'kysely';
 import type { ExportedRow, ExportTable, TenantRowStore } from '../../domain/export/tenant-row-store.js';
@@ -12,6 +12,7 @@ import type { RegionDatabase } from '../database.js';
 import { openRows, sealValues, type SealedColumns } from './sealed-columns.js';
 import { DEVICE_COLUMNS } from './sensitive-device-columns.js';
 import { ENROLLMENT_TOKEN_COLUMNS, USER_COLUMNS } from './sensitive-identity-columns.js';
+import { AUDIT_EVENT_COLUMNS, IMPORTED_AUDIT_EVENT_COLUMNS } from './sensitive-audit-columns.js';
 
 type AnyDatabase = Record<string, Record<string, unknown>>;
 
@@ -22,6 +23,8 @@ const SEALED: Partial<Record<ExportTable, SealedColumns>> = {
   devices: DEVICE_COLUMNS,
   users: USER_COLUMNS,
   enrollment_tokens: ENROLLMENT_TOKEN_COLUMNS,
+  audit_events: AUDIT_EVENT_COLUMNS,
+  imported_audit_events: IMPORTED_AUDIT_EVENT_COLUMNS,
 };
 
 export class TenantRowRepository implements TenantRowStore {
@@ -48,6 +51,7 @@ export class TenantRowRepository implements TenantRowStore {
       const row: ExportedRow = { ...stored };
       delete row['tenant_id'];
       for (const hash of Object.values(spec?.hashes ?? {})) if (hash !== undefined) delete row[hash];
+      for (const derived of spec?.derived ?? []) delete row[derived.column];
       return row;
     });
   }
