@@ -33,7 +33,7 @@ import {
   platformOfProduct,
 } from './apple-inventory.js';
 import type { AppleIdentity } from './apple-identity.js';
-import type { AppleCommandRecord, AppleDeviceRecord } from './apple-mdm-store.js';
+import type { AppleCommandRecord, AppleDeviceRecord, AppleEnrollmentRecord } from './apple-mdm-store.js';
 import { appleProfileIdentifier, mobileconfigOf, type AppleProfileDelivery, type AppleProfileTarget } from './apple-profiles.js';
 import { signContent } from './cms.js';
 import {
@@ -117,6 +117,30 @@ export function decodeCommand(text: string): PlistDict {
 
 export function mdmProfileIdentifier(enrollmentId: string): string {
   return `io.custos.mdm.${enrollmentId}`;
+}
+
+/** An enrollment not used yet, with its own SCEP challenge, for the token, ownership, user and tags of `base`. */
+function newEnrollment(
+  base: Pick<AppleEnrollmentRecord, 'tokenId' | 'ownership' | 'userEmail' | 'scopeTags'>,
+  id: string,
+  challenge: string,
+  now: number,
+  renewsDeviceId: string | null,
+): AppleEnrollmentRecord {
+  return {
+    id,
+    tokenId: base.tokenId,
+    ownership: base.ownership,
+    userEmail: base.userEmail,
+    scopeTags: base.scopeTags,
+    challengeHash: hashChallenge(challenge),
+    createdAt: now,
+    expiresAt: now + PROFILE_LIFETIME_MS,
+    certificateSerial: null,
+    udid: null,
+    deviceId: null,
+    renewsDeviceId,
+  };
 }
 
 export class AppleMdmService {
@@ -257,20 +281,15 @@ export class AppleMdmService {
       if (!(await trx.enrollmentTokens.consumeUse(token.id, now))) {
         throw new DomainError('enrollment-token-exhausted', 'The enrollment token was used up by another device.');
       }
-      await trx.appleMdm.insertEnrollment({
-        id: enrollmentId,
-        tokenId: token.id,
-        ownership: token.ownership,
-        userEmail: token.userEmail,
-        scopeTags: token.scopeTags ?? [],
-        challengeHash: hashChallenge(challenge),
-        createdAt: now,
-        expiresAt: now + PROFILE_LIFETIME_MS,
-        certificateSerial: null,
-        udid: null,
-        deviceId: null,
-        renewsDeviceId: null,
-      });
+      await trx.appleMdm.insertEnrollment(
+        newEnrollment(
+          { tokenId: token.id, ownership: token.ownership, userEmail: token.userEmail, scopeTags: token.scopeTags ?? [] },
+          enrollmentId,
+          challenge,
+          now,
+          null,
+        ),
+      );
       await trx.audit.append({
         id: randomUUID(),
         occurredAt: now,
@@ -816,17 +835,7 @@ export class AppleMdmService {
         challenge,
       });
       await data.transaction(async (trx) => {
-        await trx.appleMdm.insertEnrollment({
-          ...first,
-          id: enrollmentId,
-          challengeHash: hashChallenge(challenge),
-          createdAt: now,
-          expiresAt: now + PROFILE_LIFETIME_MS,
-          certificateSerial: null,
-          udid: null,
-          deviceId: null,
-          renewsDeviceId: device.deviceId,
-        });
+        await trx.appleMdm.insertEnrollment(newEnrollment(first, enrollmentId, challenge, now, device.deviceId));
         await trx.appleMdm.insertCommands([
           this.newCommand(device.deviceId, 'InstallProfile', { Payload: profile }, PRIORITY.action, null),
         ]);

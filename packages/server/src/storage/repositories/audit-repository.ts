@@ -24,7 +24,8 @@ import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import { openRows, reencryptBatch, sealValues, type ReencryptedBatch } from './sealed-columns.js';
 import { AUDIT_EVENT_COLUMNS, targetIdPattern } from './sensitive-audit-columns.js';
 
-function toEvent(r: AuditEventTable): ChainedAuditEvent {
+/** A stored row as the event it records (sealed columns already opened). */
+export function toAuditEvent(r: AuditEventTable): ChainedAuditEvent {
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -124,7 +125,7 @@ export class AuditRepository implements AuditStore {
     if (filter.result !== undefined) q = q.where('result', '=', filter.result);
     if (filter.targetId !== undefined) q = q.where(sql<boolean>`target_ids like ${targetIdPattern(filter.targetId)} escape '\\'`);
     const rows = await q.orderBy('sequence', 'desc').limit(page.limit).execute();
-    return (await openRows(this.cipher, AUDIT_EVENT_COLUMNS, rows)).map(toEvent);
+    return (await openRows(this.cipher, AUDIT_EVENT_COLUMNS, rows)).map(toAuditEvent);
   }
 
   async head(): Promise<{ sequence: number; hash: string } | undefined> {
@@ -147,7 +148,7 @@ export class AuditRepository implements AuditStore {
         .orderBy('sequence')
         .limit(batchSize)
         .execute();
-      for (const row of await openRows(this.cipher, AUDIT_EVENT_COLUMNS, rows)) yield toEvent(row);
+      for (const row of await openRows(this.cipher, AUDIT_EVENT_COLUMNS, rows)) yield toAuditEvent(row);
       const last = rows.at(-1);
       if (!last || rows.length < batchSize) return;
       after = last.sequence;

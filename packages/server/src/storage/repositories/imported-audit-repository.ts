@@ -6,30 +6,16 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { AuditFilter } from '../../domain/audit/audit-log.js';
-import type { AuditActor, AuditEventBody, AuditTarget } from '../../domain/audit/audit-chain.js';
 import type { ImportedAuditEvent, ImportedAuditStore } from '../../domain/audit/imported-audit.js';
 import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { ImportedAuditEventTable, RegionDatabase } from '../database.js';
+import { toAuditEvent } from './audit-repository.js';
 import { openRows, reencryptBatch, type ReencryptedBatch } from './sealed-columns.js';
 import { IMPORTED_AUDIT_EVENT_COLUMNS, targetIdPattern } from './sensitive-audit-columns.js';
 
+/** An imported row as the source tenant's event, with its place in the imported chain. */
 function toEvent(r: ImportedAuditEventTable): ImportedAuditEvent {
-  return {
-    position: r.position,
-    id: r.id,
-    tenantId: r.source_tenant_id,
-    sequence: r.sequence,
-    occurredAt: r.occurred_at,
-    actor: { type: r.actor_type as AuditActor['type'], id: r.actor_id, name: r.actor_name, ip: r.actor_ip },
-    activity: r.activity,
-    category: r.category,
-    operation: r.operation as AuditEventBody['operation'],
-    result: r.result === 'failure' ? 'failure' : 'success',
-    targets: JSON.parse(r.targets) as AuditTarget[],
-    correlationId: r.correlation_id,
-    previousHash: r.previous_hash,
-    hash: r.hash,
-  };
+  return { ...toAuditEvent({ ...r, tenant_id: r.source_tenant_id }), position: r.position };
 }
 
 export class ImportedAuditRepository implements ImportedAuditStore {
