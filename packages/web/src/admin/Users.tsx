@@ -109,33 +109,12 @@ function CreateUser() {
               {...described('u-name', errors['userName'])}
             />
           </Field>
-          <Field id="u-display" label="Display name" error={errors['displayName']}>
-            <input
-              id="u-display"
-              value={displayName}
-              onChange={(e) => setDisplayName(e.target.value)}
-              {...described('u-display', errors['displayName'])}
-            />
-          </Field>
-          <Field id="u-email" label="Email" error={errors['email']}>
-            <input
-              id="u-email"
-              type="email"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              {...described('u-email', errors['email'])}
-            />
-          </Field>
-          <Field id="u-phone" label="Phone (optional)" error={errors['phone']}>
-            <input
-              id="u-phone"
-              type="tel"
-              value={phone}
-              autoComplete="off"
-              onChange={(e) => setPhone(e.target.value)}
-              {...described('u-phone', errors['phone'])}
-            />
-          </Field>
+          <ContactFields
+            prefix="u"
+            errors={errors}
+            values={{ displayName, email, phone }}
+            set={{ displayName: setDisplayName, email: setEmail, phone: setPhone }}
+          />
           <Field id="u-credential" label="First sign-in">
             <select id="u-credential" value={credential} onChange={(e) => setCredential(e.target.value as typeof credential)}>
               <option value="generate">Generate a password (shown once)</option>
@@ -216,33 +195,12 @@ function UserEditor(props: { user: UserDto; writable: boolean; onClose: () => vo
       {user.source === 'scim' && <p className="muted">This user comes from the directory (SCIM): its next update overwrites these.</p>}
       <fieldset className="plain" disabled={!props.writable}>
         <div className="form-grid">
-          <Field id="e-display" label="Display name" error={errors['displayName']}>
-            <input
-              id="e-display"
-              value={displayName}
-              onChange={(e) => setDisplayName(e.target.value)}
-              {...described('e-display', errors['displayName'])}
-            />
-          </Field>
-          <Field id="e-email" label="Email" error={errors['email']}>
-            <input
-              id="e-email"
-              type="email"
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-              {...described('e-email', errors['email'])}
-            />
-          </Field>
-          <Field id="e-phone" label="Phone (optional)" error={errors['phone']}>
-            <input
-              id="e-phone"
-              type="tel"
-              value={phone}
-              autoComplete="off"
-              onChange={(e) => setPhone(e.target.value)}
-              {...described('e-phone', errors['phone'])}
-            />
-          </Field>
+          <ContactFields
+            prefix="e"
+            errors={errors}
+            values={{ displayName, email, phone }}
+            set={{ displayName: setDisplayName, email: setEmail, phone: setPhone }}
+          />
         </div>
       </fieldset>
       <p className="row">
@@ -594,5 +552,41 @@ export function Users() {
       <UsersTable writable={writable} />
       <Groups writable={writable} />
     </main>
+  );
+}
+
+type Contact = { displayName: string; email: string; phone: string };
+
+/** Display name, email and phone: the fields the new-user form and the user editor share. */
+function ContactFields(props: {
+  prefix: string;
+  errors: FieldErrors;
+  values: Contact;
+  set: { [K in keyof Contact]: (value: string) => void };
+}) {
+  const { prefix, errors, values, set } = props;
+  const fields: { key: keyof Contact; label: string; type?: string; autoComplete?: string }[] = [
+    { key: 'displayName', label: 'Display name' },
+    { key: 'email', label: 'Email', type: 'email' },
+    { key: 'phone', label: 'Phone (optional)', type: 'tel', autoComplete: 'off' },
+  ];
+  return (
+    <>
+      {fields.map(({ key, label, type, autoComplete }) => {
+        const id = `${prefix}-${key === 'displayName' ? 'display' : key}`;
+        return (
+          <Field key={key} id={id} label={label} error={errors[key]}>
+            <input
+              id={id}
+              type={type}
+              value={values[key]}
+              autoComplete={autoComplete}
+              onChange={(e) => set[key](e.target.value)}
+              {...described(id, errors[key])}
+            />
+          </Field>
+        );
+      })}
+    </>
   );
 }
