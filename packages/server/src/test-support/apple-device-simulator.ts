@@ -333,12 +333,15 @@ export class AppleDeviceSimulator {
     return { body, signature: await this.sign(Buffer.from(body)) };
   }
 
-  /** The `Mdm-Signature` header for a body: a detached CMS SignedData by the identity key. */
+  /**
+   * The `Mdm-Signature` header for a body: a detached CMS SignedData by the identity key, with a
+   * signing time as iOS devices include (so two signatures of the same body differ).
+   */
   async sign(body: Buffer, identity: Identity = this.identity): Promise<string> {
     const der = await signContent(
       body,
       { certificate: certificateFromDer(new Uint8Array(identity.certificate.rawData)), privateKey: identity.keys.privateKey },
-      { detached: true },
+      { detached: true, signingTime: new Date() },
     );
     return der.toString('base64');
   }

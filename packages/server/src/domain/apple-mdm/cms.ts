@@ -36,6 +36,7 @@ export const OID = {
   scepSenderNonce: '2.16.840.1.113733.1.9.5',
   scepRecipientNonce: '2.16.840.1.113733.1.9.6',
   scepTransactionId: '2.16.840.1.113733.1.9.7',
+  signingTime: '1.2.840.113549.1.9.5',
 } as const;
 
 export const SCEP_MESSAGE_TYPE = { certRep: '3', pkcsReq: '19', renewalReq: '17' } as const;
@@ -65,18 +66,22 @@ export interface Signer {
 export type ScepAttribute = { oid: string; printable: string } | { oid: string; octets: Uint8Array };
 
 /**
- * A SignedData over `content` with contentType and messageDigest signed attributes (plus `extra`).
- * `detached`: the content is left out (an `Mdm-Signature`). Returns the ContentInfo DER.
+ * A SignedData over `content` with contentType and messageDigest signed attributes (plus a
+ * signingTime, as iOS devices put in their `Mdm-Signature`, and `attributes`). `detached`: the
+ * content is left out (an `Mdm-Signature`). Returns the ContentInfo DER.
  */
 export async function signContent(
   content: Uint8Array,
   signer: Signer,
-  options: { detached?: boolean; attributes?: ScepAttribute[] } = {},
+  options: { detached?: boolean; attributes?: ScepAttribute[]; signingTime?: Date } = {},
 ): Promise<Buffer> {
   const digest = createHash('sha256').update(content).digest();
   const attributes = [
     new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
     new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: toArrayBuffer(digest) })] }),
+    ...(options.signingTime
+      ? [new pkijs.Attribute({ type: OID.signingTime, values: [new asn1js.UTCTime({ valueDate: options.signingTime })] })]
+      : []),
     ...(options.attributes ?? []).map(
       (a) =>
         new pkijs.Attribute({
