@@ -4,7 +4,9 @@
  * cross-site subrequests or form posts) and Path=/. It expires with the session's absolute lifetime.
  */
 import type { FastifyReply } from 'fastify';
-import { SESSION_COOKIE } from '../domain/identity/session-service.js';
+import { DomainError } from '../domain/domain-error.js';
+import type { RequestContext } from '../domain/access/authorize.js';
+import { SESSION_COOKIE, type AuthenticatedSession, type SessionService } from '../domain/identity/session-service.js';
 
 const ATTRIBUTES = { httpOnly: true, secure: true, sameSite: 'lax', path: '/' } as const;
 
@@ -14,4 +16,22 @@ export function setSessionCookie(reply: FastifyReply, value: string, expiresAt: 
 
 export function clearSessionCookie(reply: FastifyReply): void {
   reply.clearCookie(SESSION_COOKIE, ATTRIBUTES);
+}
+
+/**
+ * The session a request's cookie names. A cookie that names no live session (expired, revoked,
+ * unknown) is cleared along with the refusal, so the browser stops sending it.
+ */
+export async function sessionOfCookie(
+  sessions: SessionService,
+  cookie: string,
+  context: RequestContext,
+  reply: FastifyReply,
+): Promise<AuthenticatedSession> {
+  try {
+    return await sessions.authenticate(cookie, context);
+  } catch (error) {
+    if (error instanceof DomainError && (error.code === 'session-expired' || error.code === 'unauthenticated')) clearSessionCookie(reply);
+    throw error;
+  }
 }

@@ -212,6 +212,10 @@ for (const { name, create } of BACKENDS) {
       const refused = await withSession(session, 'GET', '/api/v1/auth/session');
       assert.equal(refused.statusCode, 401);
       assert.equal(problem(refused).code, 'session-expired');
+      assert.match(String(refused.headers['set-cookie']), /custos_session=;.*Expires=Thu, 01 Jan 1970/, 'the dead cookie is cleared');
+      const viaAdminApi = await withSession(session, 'GET', '/api/v1/devices');
+      assert.equal(viaAdminApi.statusCode, 401);
+      assert.match(String(viaAdminApi.headers['set-cookie']), /custos_session=;/, 'on the admin API too');
       const data = await runtime.services.tenants.data(tenantId);
       const [record] = await data.sessions.listForUser(session.body.user.id);
       assert.notEqual(record?.revokedAt, null, 'the idle session is revoked, not just refused');

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tenantOf, type Actor, type RequestContext } from '../../domain/access/authorize.js';
 import { DomainError } from '../../domain/domain-error.js';
 import { SESSION_COOKIE, type SessionService } from '../../domain/identity/session-service.js';
+import { sessionOfCookie } from '../session-cookie.js';
 import type { ApiTokenService } from '../../domain/tokens/api-token-service.js';
 import type { OperatorTenantAuthentication } from './operator-authentication.js';
 
@@ -43,7 +44,7 @@ export function installAdminAuthentication(
   operatorInTenant?: OperatorTenantAuthentication,
 ): void {
   scope.decorateRequest('actor', null as unknown as { getter(): Actor });
-  scope.addHook('onRequest', async (request) => {
+  scope.addHook('onRequest', async (request, reply) => {
     const context = requestContext(request);
     // A deployment operator under an approved lockbox request (operator cookie + X-Custos-Tenant).
     const operator = await operatorInTenant?.(request, context);
@@ -62,7 +63,7 @@ export function installAdminAuthentication(
     if (cookie === undefined) {
       throw new DomainError('unauthenticated', 'Sign in, or send an API token as "Authorization: Bearer <token>".');
     }
-    const session = await sessions.authenticate(cookie, context);
+    const session = await sessionOfCookie(sessions, cookie, context, reply);
     if (session.mfaPending) throw new DomainError('mfa-required', 'Complete multi-factor authentication to continue.');
     if (!SAFE_METHODS.has(request.method)) {
       const csrf = request.headers['x-csrf-token'];

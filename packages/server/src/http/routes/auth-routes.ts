@@ -7,7 +7,7 @@
  * refuses. Every cookie-authenticated write checks the session's CSRF token (`X-CSRF-Token`) first.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import {
   LoginRequestSchema,
@@ -38,7 +38,7 @@ import { DomainError } from '../../domain/domain-error.js';
 import type { PasskeyRecord } from '../../domain/identity/sign-in-stores.js';
 import { SESSION_COOKIE, type AuthenticatedSession } from '../../domain/identity/session-service.js';
 import { requestContext } from '../plugins/authenticate.js';
-import { clearSessionCookie, setSessionCookie } from '../session-cookie.js';
+import { clearSessionCookie, sessionOfCookie, setSessionCookie } from '../session-cookie.js';
 import type { AppServices } from '../services.js';
 import { toSessionDto, toSignedInUser } from './session-dto.js';
 
@@ -64,10 +64,14 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
    * The request's session. `mfa: 'pending-ok'` lets a session that still owes MFA through (the
    * service then decides what it may do); writes need the CSRF token.
    */
-  const sessionOf = async (request: FastifyRequest, mfa: 'complete' | 'pending-ok' = 'complete'): Promise<AuthenticatedSession> => {
+  const sessionOf = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    mfa: 'complete' | 'pending-ok' = 'complete',
+  ): Promise<AuthenticatedSession> => {
     const cookie = request.cookies[SESSION_COOKIE];
     if (cookie === undefined) throw new DomainError('unauthenticated', 'Sign in first.');
-    const auth = await services.sessions.authenticate(cookie, requestContext(request));
+    const auth = await sessionOfCookie(services.sessions, cookie, requestContext(request), reply);
     if (!SAFE_METHODS.has(request.method)) {
       const csrf = request.headers['x-csrf-token'];
       services.sessions.checkCsrf(auth.session.id, typeof csrf === 'string' ? csrf : undefined);
@@ -114,8 +118,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: SessionInfoSchema, ...errors },
       },
     },
-    async (request) => {
-      const auth = await sessionOf(request, 'pending-ok');
+    async (request, reply) => {
+      const auth = await sessionOf(request, reply, 'pending-ok');
       const tenantId = auth.actor.tenantId;
       const settings = await services.tenants.settings(tenantId);
       const mfa = await services.mfa.status(auth);
@@ -140,7 +144,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
     '/api/v1/auth/logout',
     { schema: { tags, summary: 'Sign out of this session', security: cookieAuth, response: { 204: Type.Null(), ...errors } } },
     async (request, reply) => {
-      const auth = await sessionOf(request, 'pending-ok');
+      const auth = await sessionOf(request, reply, 'pending-ok');
       await services.sessions.signOut(auth.actor, auth.actor.tenantId, auth.session.id);
       clearSessionCookie(reply);
       return reply.code(204).send(null);
@@ -158,7 +162,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       },
     },
     async (request, reply) => {
-      const auth = await sessionOf(request);
+      const auth = await sessionOf(request, reply);
       const revoked = await services.sessions.revokeAll(auth.actor, auth.actor.tenantId, auth.user.id);
       clearSessionCookie(reply);
       return { revoked };
@@ -175,8 +179,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: UserSessionListSchema, ...errors },
       },
     },
-    async (request) => {
-      const auth = await sessionOf(request);
+    async (request, reply) => {
+      const auth = await sessionOf(request, reply);
       const sessions = await services.sessions.list(auth.actor, auth.actor.tenantId, auth.user.id);
       return { items: sessions.map((s) => toSessionDto(s, auth.session.id)) };
     },
@@ -194,7 +198,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       },
     },
     async (request, reply) => {
-      const auth = await sessionOf(request);
+      const auth = await sessionOf(request, reply);
       await services.sessions.revoke(auth.actor, auth.actor.tenantId, auth.user.id, request.params.sessionId);
       if (request.params.sessionId === auth.session.id) clearSessionCookie(reply);
       return reply.code(204).send(null);
@@ -213,7 +217,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: TotpSetupSchema, ...errors },
       },
     },
-    async (request) => services.mfa.setupTotp(await sessionOf(request, 'pending-ok')),
+    async (request, reply) => services.mfa.setupTotp(await sessionOf(request, reply, 'pending-ok')),
   );
 
   app.post(
@@ -227,7 +231,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: RecoveryCodesSchema, ...errors },
       },
     },
-    async (request) => services.mfa.confirmTotp(await sessionOf(request, 'pending-ok'), request.body.code),
+    async (request, reply) => services.mfa.confirmTotp(await sessionOf(request, reply, 'pending-ok'), request.body.code),
   );
 
   app.delete(
@@ -241,7 +245,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       },
     },
     async (request, reply) => {
-      await services.mfa.removeTotp(await sessionOf(request));
+      await services.mfa.removeTotp(await sessionOf(request, reply));
       return reply.code(204).send(null);
     },
   );
@@ -258,8 +262,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: MfaVerifiedSchema, ...errors },
       },
     },
-    async (request) => {
-      const auth = await sessionOf(request, 'pending-ok');
+    async (request, reply) => {
+      const auth = await sessionOf(request, reply, 'pending-ok');
       const body = request.body;
       const method = await services.mfa.verify(auth, 'code' in body ? { code: body.code } : { recoveryCode: body.recoveryCode });
       return { mfaPending: false, method };
@@ -278,7 +282,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: WebAuthnOptionsSchema, ...errors },
       },
     },
-    async (request) => services.passkeys.registrationOptions(await sessionOf(request, 'pending-ok')),
+    async (request, reply) => services.passkeys.registrationOptions(await sessionOf(request, reply, 'pending-ok')),
   );
 
   app.post(
@@ -293,7 +297,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       },
     },
     async (request, reply) => {
-      const auth = await sessionOf(request, 'pending-ok');
+      const auth = await sessionOf(request, reply, 'pending-ok');
       const passkey = await services.passkeys.register(auth, {
         ...(request.body.name === undefined ? {} : { name: request.body.name }),
         response: request.body.response as unknown as RegistrationResponseJSON,
@@ -312,7 +316,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: WebAuthnOptionsSchema, ...errors },
       },
     },
-    async (request) => services.passkeys.authenticationOptions(await sessionOf(request, 'pending-ok')),
+    async (request, reply) => services.passkeys.authenticationOptions(await sessionOf(request, reply, 'pending-ok')),
   );
 
   app.post(
@@ -326,8 +330,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
         response: { 200: MfaVerifiedSchema, ...errors },
       },
     },
-    async (request) => {
-      const auth = await sessionOf(request, 'pending-ok');
+    async (request, reply) => {
+      const auth = await sessionOf(request, reply, 'pending-ok');
       await services.passkeys.authenticate(auth, request.body.response as unknown as AuthenticationResponseJSON);
       return { mfaPending: false, method: 'passkey' as const };
     },
@@ -336,7 +340,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
   app.get(
     '/api/v1/me/passkeys',
     { schema: { tags, summary: 'Your registered passkeys', security: cookieAuth, response: { 200: PasskeyListSchema, ...errors } } },
-    async (request) => ({ items: (await services.passkeys.list(await sessionOf(request))).map(toPasskeyDto) }),
+    async (request, reply) => ({ items: (await services.passkeys.list(await sessionOf(request, reply))).map(toPasskeyDto) }),
   );
 
   app.delete(
@@ -351,7 +355,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<{ services: AppServices }> = 
       },
     },
     async (request, reply) => {
-      await services.passkeys.remove(await sessionOf(request), request.params.passkeyId);
+      await services.passkeys.remove(await sessionOf(request, reply), request.params.passkeyId);
       return reply.code(204).send(null);
     },
   );
