@@ -9,41 +9,14 @@
  * connection (no pipelining) a device's requests reach the server strictly in order.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import { formatAuthorization, macInput, SESSION_SCHEME } from '@custos/shared';
 import type { DeviceCredential } from './checkin-server.js';
-import { cpuSecondsOf } from './process-cpu.js';
+import { measured, runAutocannon, type LoadOptions, type LoadResult, type RunResult } from './load-run.js';
 
 export const CHECKIN_PATH = '/api/v1/agent/checkin';
 
-export interface LoadOptions {
-  port: number;
-  /** The server's process, to report the CPU it used per request. */
-  serverPid?: number | undefined;
-  connections: number;
-  durationSeconds: number;
-  warmupSeconds: number;
-}
-
-export interface LoadResult {
-  /** 2xx responses per second of the measured run. */
-  okPerSecond: number;
-  total: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-  statusCodes: Record<string, number>;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  /** Server CPU seconds per second of the measured run (1 = one core saturated), where measurable. */
-  serverCpuLoad: number | undefined;
-  /** Server CPU microseconds per 2xx response, where measurable. */
-  serverCpuMicrosPerRequest: number | undefined;
-  /** The load generator's (this process's) CPU seconds per second of the measured run. */
-  generatorCpuLoad: number;
-}
+export type { LoadOptions, LoadResult } from './load-run.js';
 
 interface DeviceState {
   credential: DeviceCredential;
@@ -106,29 +79,11 @@ export class CheckInLoad {
   }
 
   /** One measured run. */
-  async measure(options: LoadOptions): Promise<LoadResult> {
-    const serverCpu = () => (options.serverPid === undefined ? undefined : cpuSecondsOf(options.serverPid));
-    const serverBefore = serverCpu();
-    const generatorBefore = process.cpuUsage();
-    const started = performance.now();
-    const result = await this.once(options.port, options.connections, options.durationSeconds);
-    const wallSeconds = (performance.now() - started) / 1000;
-    const generator = process.cpuUsage(generatorBefore);
-    const serverAfter = serverCpu();
-    const serverSeconds = serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore;
-    return {
-      ...result,
-      serverCpuLoad: serverSeconds === undefined ? undefined : serverSeconds / wallSeconds,
-      serverCpuMicrosPerRequest: serverSeconds === undefined || result.ok === 0 ? undefined : (serverSeconds * 1e6) / result.ok,
-      generatorCpuLoad: (generator.user + generator.system) / 1e6 / wallSeconds,
-    };
+  measure(options: LoadOptions): Promise<LoadResult> {
+    return measured(options, () => this.once(options.port, options.connections, options.durationSeconds));
   }
 
-  private async once(
-    port: number,
-    connections: number,
-    durationSeconds: number,
-  ): Promise<Omit<LoadResult, 'serverCpuLoad' | 'serverCpuMicrosPerRequest' | 'generatorCpuLoad'>> {
+  private async once(port: number, connections: number, durationSeconds: number): Promise<RunResult> {
     if (this.devices.length < connections) {
       throw new Error(`${connections} connections need at least as many devices (have ${this.devices.length})`);
     }
@@ -152,26 +107,6 @@ export class CheckInLoad {
         return { ...req, headers, body };
       },
     };
-    const result = await autocannon({
-      url: `http://127.0.0.1:${port}`,
-      connections,
-      pipelining: 1,
-      duration: durationSeconds,
-      requests: [request],
-    });
-    const statusCodes: Record<string, number> = {};
-    for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
-    const ok = result['2xx'];
-    return {
-      okPerSecond: ok / result.duration,
-      total: ok + result.non2xx,
-      ok,
-      non2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      statusCodes,
-      latencyP50Ms: result.latency.p50,
-      latencyP99Ms: result.latency.p99,
-    };
+    return runAutocannon(port, connections, durationSeconds, request);
   }
 }

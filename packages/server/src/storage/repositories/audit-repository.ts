@@ -7,7 +7,7 @@
  * the targets are stored encrypted (sensitive-audit-columns.ts); `custos keys rotate` re-encrypts
  * them, which rewrites those two values but never what an event says.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { AuditFilter, AuditStore } from '../../domain/audit/audit-log.js';
 import { noteAuditAppended } from '../../domain/audit/audit-scope.js';
 import {
@@ -23,6 +23,22 @@ import { DomainError } from '../../domain/domain-error.js';
 import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import { openRows, reencryptBatch, sealValues, type ReencryptedBatch } from './sealed-columns.js';
 import { AUDIT_EVENT_COLUMNS, targetIdPattern } from './sensitive-audit-columns.js';
+
+/**
+ * The conditions of an audit filter, over the columns the tenant's own log and imported chains
+ * share (so one list of conditions serves both tables).
+ */
+export function auditFilterConditions(filter: AuditFilter): RawBuilder<boolean>[] {
+  const conditions: RawBuilder<boolean>[] = [];
+  if (filter.from !== undefined) conditions.push(sql<boolean>`occurred_at >= ${filter.from}`);
+  if (filter.to !== undefined) conditions.push(sql<boolean>`occurred_at < ${filter.to}`);
+  if (filter.category !== undefined) conditions.push(sql<boolean>`category = ${filter.category}`);
+  if (filter.activity !== undefined) conditions.push(sql<boolean>`activity = ${filter.activity}`);
+  if (filter.actorId !== undefined) conditions.push(sql<boolean>`actor_id = ${filter.actorId}`);
+  if (filter.result !== undefined) conditions.push(sql<boolean>`result = ${filter.result}`);
+  if (filter.targetId !== undefined) conditions.push(sql<boolean>`target_ids like ${targetIdPattern(filter.targetId)} escape '\\'`);
+  return conditions;
+}
 
 /** A stored row as the event it records (sealed columns already opened). */
 export function toAuditEvent(r: AuditEventTable): ChainedAuditEvent {
@@ -117,13 +133,7 @@ export class AuditRepository implements AuditStore {
   async list(filter: AuditFilter, page: { limit: number; beforeSequence?: number }): Promise<ChainedAuditEvent[]> {
     let q = this.db.selectFrom('audit_events').selectAll().where('tenant_id', '=', this.tenantId);
     if (page.beforeSequence !== undefined) q = q.where('sequence', '<', page.beforeSequence);
-    if (filter.from !== undefined) q = q.where('occurred_at', '>=', filter.from);
-    if (filter.to !== undefined) q = q.where('occurred_at', '<', filter.to);
-    if (filter.category !== undefined) q = q.where('category', '=', filter.category);
-    if (filter.activity !== undefined) q = q.where('activity', '=', filter.activity);
-    if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
-    if (filter.result !== undefined) q = q.where('result', '=', filter.result);
-    if (filter.targetId !== undefined) q = q.where(sql<boolean>`target_ids like ${targetIdPattern(filter.targetId)} escape '\\'`);
+    for (const condition of auditFilterConditions(filter)) q = q.where(condition);
     const rows = await q.orderBy('sequence', 'desc').limit(page.limit).execute();
     return (await openRows(this.cipher, AUDIT_EVENT_COLUMNS, rows)).map(toAuditEvent);
   }

@@ -4,14 +4,14 @@
  * the source tenant's, so they verify with the hash their source computed. The actor name and the
  * targets are stored encrypted like the tenant's own log (sensitive-audit-columns.ts).
  */
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AuditFilter } from '../../domain/audit/audit-log.js';
 import type { ImportedAuditEvent, ImportedAuditStore } from '../../domain/audit/imported-audit.js';
 import type { CipherSource } from '../../domain/encryption/tenant-cipher.js';
 import type { ImportedAuditEventTable, RegionDatabase } from '../database.js';
-import { toAuditEvent } from './audit-repository.js';
+import { auditFilterConditions, toAuditEvent } from './audit-repository.js';
 import { openRows, reencryptBatch, type ReencryptedBatch } from './sealed-columns.js';
-import { IMPORTED_AUDIT_EVENT_COLUMNS, targetIdPattern } from './sensitive-audit-columns.js';
+import { IMPORTED_AUDIT_EVENT_COLUMNS } from './sensitive-audit-columns.js';
 
 /** An imported row as the source tenant's event, with its place in the imported chain. */
 function toEvent(r: ImportedAuditEventTable): ImportedAuditEvent {
@@ -28,13 +28,7 @@ export class ImportedAuditRepository implements ImportedAuditStore {
   async list(filter: AuditFilter, page: { limit: number; beforePosition?: number }): Promise<ImportedAuditEvent[]> {
     let q = this.db.selectFrom('imported_audit_events').selectAll().where('tenant_id', '=', this.tenantId);
     if (page.beforePosition !== undefined) q = q.where('position', '<', page.beforePosition);
-    if (filter.from !== undefined) q = q.where('occurred_at', '>=', filter.from);
-    if (filter.to !== undefined) q = q.where('occurred_at', '<', filter.to);
-    if (filter.category !== undefined) q = q.where('category', '=', filter.category);
-    if (filter.activity !== undefined) q = q.where('activity', '=', filter.activity);
-    if (filter.actorId !== undefined) q = q.where('actor_id', '=', filter.actorId);
-    if (filter.result !== undefined) q = q.where('result', '=', filter.result);
-    if (filter.targetId !== undefined) q = q.where(sql<boolean>`target_ids like ${targetIdPattern(filter.targetId)} escape '\\'`);
+    for (const condition of auditFilterConditions(filter)) q = q.where(condition);
     const rows = await q.orderBy('position', 'desc').limit(page.limit).execute();
     return (await openRows(this.cipher, IMPORTED_AUDIT_EVENT_COLUMNS, rows)).map(toEvent);
   }
