@@ -3,7 +3,10 @@
  * real listening socket, over the store the parent created. Before it listens it seeds a tenant
  * with a push certificate and enrolls simulated iPhones through the real profile, SCEP and
  * check-in endpoints, then drains their first inventory so that their queues are empty. It hands
- * the parent, per device, the signed `Idle` message a device sends when it has nothing to report.
+ * the parent, per device, the `Idle` message a device sends when it has nothing to report, with its
+ * `Mdm-Signature` and the `Client-Cert` header a TLS-terminating proxy would add. The server trusts
+ * that header, as it is configured behind such a proxy (CUSTOS_APPLE_MDM_TRUST_CLIENT_CERT=true); a
+ * request without it is authenticated by its signature, exactly as on a server that does not.
  */
 import type { StorageConfig } from '@custos/server';
 import { seedTenant, startHarness, SYSTEM, type Harness } from '../../packages/server/dist/test-support/harness.js';
@@ -19,10 +22,11 @@ export interface AppleMdmServerStart {
   devices: number;
 }
 
-/** One device's idle poll: the exact body and its `Mdm-Signature`. */
+/** One device's idle poll: the exact body, its `Mdm-Signature`, and the proxy's `Client-Cert` header. */
 export interface IdlePoll {
   body: string;
   signature: string;
+  clientCert: string;
 }
 
 export interface AppleMdmServerReady {
@@ -33,7 +37,9 @@ export interface AppleMdmServerReady {
 let harness: Harness | undefined;
 
 async function start({ storage, devices: count }: AppleMdmServerStart): Promise<AppleMdmServerReady> {
-  harness = await startHarness({ name: storage.kind, config: storage, dispose: () => Promise.resolve() });
+  harness = await startHarness({ name: storage.kind, config: storage, dispose: () => Promise.resolve() }, undefined, undefined, {
+    appleMdmTrustClientCert: true,
+  });
   const tenant = await seedTenant(harness, 'GB', 'corporate');
   const { certificatePem, privateKeyPem } = await applePushCertificate();
   const push = { certificatePem, privateKeyPem };

@@ -210,6 +210,7 @@ export class Storage implements TenantDirectory, TenantRowPurger {
   readonly regions: readonly string[];
   /** Tenants' wrapped data keys (encryption at rest); `tenantKeys.destroy(tenantId)` crypto-shreds a tenant. */
   readonly tenantKeys: TenantKeyStore;
+  private readonly tenantData = new WeakMap<Tenant, TenantData>();
 
   private constructor(
     readonly kind: StorageConfig['kind'],
@@ -328,6 +329,17 @@ export class Storage implements TenantDirectory, TenantRowPurger {
   }
 
   openTenantData(tenant: Tenant): TenantData {
+    // One handle per tenant record: the tenant cache hands out the same record until it refreshes
+    // it, and the handle holds nothing but the record's store, guard and keys.
+    let data = this.tenantData.get(tenant);
+    if (!data) {
+      data = this.bindTenantData(tenant);
+      this.tenantData.set(tenant, data);
+    }
+    return data;
+  }
+
+  private bindTenantData(tenant: Tenant): TenantData {
     const db = this.regionStores.get(tenant.region);
     // A tenant whose region has no store here is refused rather than written anywhere else.
     if (!db) throw new Error(`Region "${tenant.region}" of tenant ${tenant.id} has no store in this deployment.`);

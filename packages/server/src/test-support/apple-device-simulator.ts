@@ -327,10 +327,18 @@ export class AppleDeviceSimulator {
     });
   }
 
-  /** The exact message a device polls with when it has nothing to report, and its signature. */
-  async signedIdle(): Promise<{ body: string; signature: string }> {
+  /**
+   * The exact message a device polls with when it has nothing to report, with its signature and the
+   * RFC 9440 `Client-Cert` header a TLS-terminating proxy adds after authenticating the device.
+   */
+  async signedIdle(): Promise<{ body: string; signature: string; clientCert: string }> {
     const body = build({ UDID: this.device.udid, Status: 'Idle' });
-    return { body, signature: await this.sign(Buffer.from(body)) };
+    return { body, signature: await this.sign(Buffer.from(body)), clientCert: this.clientCertHeader() };
+  }
+
+  /** The RFC 9440 `Client-Cert` header value for the device's identity certificate (`:base64-DER:`). */
+  clientCertHeader(): string {
+    return `:${Buffer.from(this.identity.certificate.rawData).toString('base64')}:`;
   }
 
   /**

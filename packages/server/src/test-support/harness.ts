@@ -1,6 +1,7 @@
 import { after, before } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { openRuntime, type Runtime } from '../compose.js';
+import type { CustosConfig } from '../config.js';
 import type { Actor } from '../domain/access/authorize.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { defaultCountryRegions } from '../domain/tenants/region-map.js';
@@ -18,9 +19,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(backend: TestBackend, clock: Clock = systemClock, bodyLimit?: number): Promise<Harness> {
+export async function startHarness(
+  backend: TestBackend,
+  clock: Clock = systemClock,
+  bodyLimit?: number,
+  options: Pick<CustosConfig, 'appleMdmTrustClientCert'> = { appleMdmTrustClientCert: false },
+): Promise<Harness> {
   const runtime = await openRuntime(
-    { storage: backend.config, regions: TEST_REGIONS, regionMap: { countries: defaultCountryRegions(), fallback: 'us' } },
+    { storage: backend.config, regions: TEST_REGIONS, regionMap: { countries: defaultCountryRegions(), fallback: 'us' }, ...options },
     clock,
   );
   const unaudited: UnauditedWrite[] = [];

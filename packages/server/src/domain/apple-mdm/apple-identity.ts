@@ -40,6 +40,7 @@ const CACHE_LIMIT = 50_000;
 
 /** A certificate already shown to chain to its tenant CA, with its parsed key. */
 interface KnownCertificate {
+  der: Buffer;
   tenantId: string;
   serial: string;
   certificatePem: string;
@@ -51,7 +52,7 @@ interface KnownCertificate {
 }
 
 export class AppleIdentityVerifier {
-  /** sha256(certificate DER) → what it proved; a certificate is parsed and its chain checked once. */
+  /** Signer id (or sha256 of a forwarded certificate) → what the certificate proved; each is parsed and its chain checked once. */
   private readonly known = new Map<string, KnownCertificate>();
 
   constructor(
@@ -66,7 +67,8 @@ export class AppleIdentityVerifier {
     if (this.trustClientCertHeader && credentials.clientCert) {
       const match = /^:([A-Za-z0-9+/=]+):$/.exec(credentials.clientCert.trim());
       if (!match?.[1]) throw refused('The Client-Cert header is not an RFC 9440 byte sequence (":base64:").');
-      known = await this.certificate(Buffer.from(match[1], 'base64'));
+      const der = Buffer.from(match[1], 'base64');
+      known = await this.certificate(der, createHash('sha256').update(der).digest('base64url'));
     } else if (credentials.mdmSignature) {
       let signature;
       try {
@@ -75,7 +77,7 @@ export class AppleIdentityVerifier {
         if (error instanceof CmsError) throw refused(`The Mdm-Signature is not a usable CMS signature: ${error.message}`);
         throw error;
       }
-      known = await this.certificate(signature.certificateDer);
+      known = await this.certificate(signature.certificateDer, `signer:${signature.signerId}`);
       if (!signature.verifyWith(known.key)) throw refused('The Mdm-Signature does not verify over the message.');
     } else {
       throw refused('The message carries no Mdm-Signature header (the enrollment profile asks for SignMessage).');
@@ -98,12 +100,14 @@ export class AppleIdentityVerifier {
     };
   }
 
-  /** The certificate, checked against the tenant CA its subject names (once; then from the cache until it expires). */
-  private async certificate(der: Buffer): Promise<KnownCertificate> {
+  /**
+   * The certificate, checked against the tenant CA its subject names (once; then from the cache
+   * until it expires). `cacheKey` names it cheaply; a cached entry is used only for the very same bytes.
+   */
+  private async certificate(der: Buffer, cacheKey: string): Promise<KnownCertificate> {
     const now = this.clock.now();
-    const cacheKey = createHash('sha256').update(der).digest('base64url');
     const cached = this.known.get(cacheKey);
-    if (cached && cached.validUntil > now) return cached;
+    if (cached && cached.validUntil > now && cached.der.equals(der)) return cached;
     let certificate: x509.X509Certificate;
     try {
       certificate = new x509.X509Certificate(der);
@@ -129,6 +133,7 @@ export class AppleIdentityVerifier {
     if (!chains) throw refused('The identity certificate does not chain to this tenant’s certificate authority, or it has expired.');
     const spki = Buffer.from(certificate.publicKey.rawData);
     const known: KnownCertificate = {
+      der,
       tenantId,
       serial: certificate.serialNumber,
       certificatePem: certificate.toString('pem'),

@@ -336,6 +336,8 @@ export function rdnValue(name: pkijs.RelativeDistinguishedNames, oid: string): s
 export interface DetachedSignature {
   /** DER of the signer's certificate (the first certificate whose issuer and serial match the signer). */
   certificateDer: Buffer;
+  /** The signer's identifier (issuer and serial number, DER in base64): a cheap key for the certificate. */
+  signerId: string;
   /** Verifies the signature with the signer's public key; false when the content or signature does not match. */
   verifyWith(publicKey: KeyObject): boolean;
 }
@@ -467,6 +469,7 @@ export function parseDetachedSignature(der: Uint8Array, content: Uint8Array): De
   const signature = buf.subarray(signatureValue.valueStart, signatureValue.end);
   return {
     certificateDer: Buffer.from(raw(buf, signer)),
+    signerId: raw(buf, sid).toString('base64'),
     verifyWith: (publicKey) => {
       if (!digestOk) return false;
       try {

@@ -59,3 +59,50 @@ test('a dictionary round-trips', () => {
   const parsed = parsePlistDict(buildPlist(value));
   assert.deepEqual({ ...parsed, Data: Buffer.from(parsed['Data'] as Uint8Array) }, value);
 });
+
+test('what a device wrote is read as written: whitespace kept, character references and CDATA decoded, nesting kept', () => {
+  const body =
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+    '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n' +
+    '<plist version="1.0"><dict>\n' +
+    '  <key> Name </key><string>  Anna&apos;s &#x1F4F1; &amp; <![CDATA[<iPad>]]> </string>\n' +
+    '  <key>List</key><array><integer>-3</integer><real>1.5</real><true/><false/><date>2026-01-02T03:04:05Z</date>' +
+    '<dict><key>Inner</key><data>AQID\n BA==</data></dict></array>\n' +
+    '  <!-- a comment --><key>Empty</key><string/>\n' +
+    '</dict></plist>\n';
+  const parsed = parsePlistDict(body);
+  assert.equal(parsed[' Name '], '  Anna\'s \u{1F4F1} & <iPad> ');
+  assert.equal(parsed['Empty'], '');
+  const list = parsed['List'] as unknown[];
+  assert.deepEqual(list.slice(0, 4), [-3, 1.5, true, false]);
+  assert.equal((list[4] as Date).toISOString(), '2026-01-02T03:04:05.000Z');
+  assert.deepEqual([...((list[5] as Record<string, Uint8Array>)['Inner'] as Uint8Array)], [1, 2, 3, 4]);
+});
+
+test('plists that are well-formed XML but not valid property lists are refused with what is wrong', () => {
+  const cases: [string, RegExp][] = [
+    ['<plist><dict><key>A</key></dict></plist>', /needs a value for every <key>/],
+    ['<plist><dict><key>A</key><key>B</key></dict></plist>', /needs a value for every <key>/],
+    ['<plist><array><key>A</key></array></plist>', /<key> outside a <dict>/],
+    ['<plist><dict><key>__proto__</key><string>x</string></dict></plist>', /__proto__/],
+    ['<plist><dict><key>A</key><true>yes</true></dict></plist>', /must be empty/],
+    ['<plist><dict><key>A</key><integer>1.5</integer></dict></plist>', /not an integer/],
+    ['<plist><dict><key>A</key><string><b/></string></dict></plist>', /Unexpected element inside <string>/],
+    ['<plist><dict>text</dict></plist>', /Unexpected text inside <dict>/],
+    ['<plist><dict/><dict/></plist>', /exactly one value/],
+    ['<html/>', /one <plist>/],
+    ['<plist><dict><key>A</key><html/></dict></plist>', /not a property list type/],
+    [`<plist>${'<array>'.repeat(80)}${'</array>'.repeat(80)}</plist>`, /Nested too deeply/],
+  ];
+  for (const [body, reason] of cases) {
+    const error = refusal(body);
+    assert.equal(error.code, 'apple-mdm-message-invalid');
+    assert.match(error.message, reason, body);
+  }
+});
+
+test('entities are refused: declared ones before parsing, undeclared ones by the parser', () => {
+  const declared = '<!DOCTYPE plist [<!ENTITY x "xxxxxxxx">]><plist><dict><key>A</key><string>&x;</string></dict></plist>';
+  assert.match(refusal(declared).message, /declares XML entities/);
+  assert.match(refusal('<plist><dict><key>A</key><string>&nbsp;</string></dict></plist>').message, /well-formed XML property list/);
+});
