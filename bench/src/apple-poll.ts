@@ -115,7 +115,9 @@ export async function measureApplePoll(
       const custosResult = await load.measure(custosOptions);
       const ratio = custosResult.okPerSecond / bareResult.okPerSecond;
       rounds.get(mode)?.push({ bare: bareResult, custos: custosResult, ratio });
-      log(`${backend} apple-mdm (${mode}) round ${round}: ratio ${ratio.toFixed(2)} (custos ${describe(custosResult)}; bare ${describe(bareResult)})`);
+      log(
+        `${backend} apple-mdm (${mode}) round ${round}: ratio ${ratio.toFixed(2)} (custos ${describe(custosResult)}; bare ${describe(bareResult)})`,
+      );
     }
   }
   await stopBare();

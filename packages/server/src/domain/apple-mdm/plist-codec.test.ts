@@ -71,7 +71,7 @@ test('what a device wrote is read as written: whitespace kept, character referen
     '  <!-- a comment --><key>Empty</key><string/>\n' +
     '</dict></plist>\n';
   const parsed = parsePlistDict(body);
-  assert.equal(parsed[' Name '], '  Anna\'s \u{1F4F1} & <iPad> ');
+  assert.equal(parsed[' Name '], "  Anna's \u{1F4F1} & <iPad> ");
   assert.equal(parsed['Empty'], '');
   const list = parsed['List'] as unknown[];
   assert.deepEqual(list.slice(0, 4), [-3, 1.5, true, false]);
