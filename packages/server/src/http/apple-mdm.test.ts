@@ -531,6 +531,24 @@ for (const { name, create } of BACKENDS) {
       sim.identity = genuine;
       assert.equal(foreign.status, 403, foreign.body.toString());
       assert.equal(problem(foreign).code, 'apple-mdm-signature-invalid');
+      // A twin of the genuine certificate (same issuer name, serial and subject, so the same signer id
+      // the server remembers the genuine one by) issued by a stranger CA that copies the tenant CA's name.
+      const twinCa = await selfSigned(strangerCaKeys, genuine.certificate.issuer, true);
+      const twin = await x509.X509CertificateGenerator.create({
+        serialNumber: genuine.certificate.serialNumber,
+        subject: genuine.certificate.subject,
+        issuer: twinCa.subject,
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 3600_000),
+        signingKey: strangerCaKeys.privateKey as never,
+        publicKey: deviceKeys.publicKey as never,
+        signingAlgorithm: RSA,
+      });
+      sim.identity = { certificate: twin, keys: deviceKeys };
+      const twinPoll = await sim.connect({ Status: 'Idle' });
+      sim.identity = genuine;
+      assert.equal(twinPoll.status, 403, twinPoll.body.toString());
+      assert.equal(problem(twinPoll).code, 'apple-mdm-signature-invalid');
       await unchanged();
 
       // A body that is not what was signed.
