@@ -513,17 +513,21 @@ for (const { name, create } of BACKENDS) {
       const strangerCaKeys = await rsaKeys();
       const strangerCa = await selfSigned(strangerCaKeys, `CN=Stranger CA, OU=${t.tenantId}`, true);
       const deviceKeys = await rsaKeys();
-      const forged = await x509.X509CertificateGenerator.create({
+      const strangerIssued = (names: { serialNumber: string; subject: string; issuer: string }) =>
+        x509.X509CertificateGenerator.create({
+          ...names,
+          notBefore: new Date(Date.now() - 60_000),
+          notAfter: new Date(Date.now() + 3600_000),
+          signingKey: strangerCaKeys.privateKey as never,
+          publicKey: deviceKeys.publicKey as never,
+          signingAlgorithm: RSA,
+        });
+      const forged = await strangerIssued({
         serialNumber: randomBytes(8)
           .toString('hex')
           .replace(/^[89a-f]/, '1'),
         subject: `CN=forged, OU=${t.tenantId}, O=Custos Apple MDM device`,
         issuer: strangerCa.subject,
-        notBefore: new Date(Date.now() - 60_000),
-        notAfter: new Date(Date.now() + 3600_000),
-        signingKey: strangerCaKeys.privateKey as never,
-        publicKey: deviceKeys.publicKey as never,
-        signingAlgorithm: RSA,
       });
       const genuine = sim.identity;
       sim.identity = { certificate: forged, keys: deviceKeys };
@@ -534,15 +538,10 @@ for (const { name, create } of BACKENDS) {
       // A twin of the genuine certificate (same issuer name, serial and subject, so the same signer id
       // the server remembers the genuine one by) issued by a stranger CA that copies the tenant CA's name.
       const twinCa = await selfSigned(strangerCaKeys, genuine.certificate.issuer, true);
-      const twin = await x509.X509CertificateGenerator.create({
+      const twin = await strangerIssued({
         serialNumber: genuine.certificate.serialNumber,
         subject: genuine.certificate.subject,
         issuer: twinCa.subject,
-        notBefore: new Date(Date.now() - 60_000),
-        notAfter: new Date(Date.now() + 3600_000),
-        signingKey: strangerCaKeys.privateKey as never,
-        publicKey: deviceKeys.publicKey as never,
-        signingAlgorithm: RSA,
       });
       sim.identity = { certificate: twin, keys: deviceKeys };
       const twinPoll = await sim.connect({ Status: 'Idle' });
