@@ -19,3 +19,15 @@ export class DomainError extends Error {
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
+
+/**
+ * A write refused by a uniqueness constraint: another request stored the same thing between this
+ * one's read and its write (`TenantData.transaction` raises it; nothing of the transaction is kept).
+ * A caller that can repeat its work safely may retry once; otherwise it is a 409 `conflict`.
+ */
+export class StoreConflictError extends DomainError {
+  constructor() {
+    super('conflict', 'Another request changed the same data at the same time; try again.');
+    this.name = 'StoreConflictError';
+  }
+}

@@ -67,6 +67,10 @@ export interface TenantData {
   /** Whole-table pages and inserts, for export and import only (domain/export). */
   readonly tableRows: TenantRowStore;
   readonly exportJobs: ExportJobStore;
-  /** Runs `work` in one transaction of the region's database; it commits only if `work` resolves. */
+  /**
+   * Runs `work` in one transaction of the region's database; it commits only if `work` resolves. A
+   * write refused by a uniqueness constraint (a concurrent request stored the same key first)
+   * rejects with `StoreConflictError`.
+   */
   transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T>;
 }

@@ -62,6 +62,11 @@ for (const { name, create } of BACKENDS) {
       password: 'bob password',
       claims: { preferred_username: 'bob@example.com', name: 'Bob', groups: ['eng'], remember_me: true },
     };
+    const dave: TestAccount = {
+      sub: 'dave-sub',
+      password: 'dave password',
+      claims: { preferred_username: 'dave@example.com', name: 'Dave', groups: ['eng'] },
+    };
     const impostor: TestAccount = {
       sub: 'carol-elsewhere',
       password: 'carol password',
@@ -130,7 +135,7 @@ for (const { name, create } of BACKENDS) {
         clientId: CLIENT_ID,
         clientSecret: CLIENT_SECRET,
         redirectUri: REDIRECT_URI,
-        accounts: [alice, bob, impostor],
+        accounts: [alice, bob, dave, impostor],
       });
       foreign = await startOpenIdProvider({
         clientId: CLIENT_ID,
@@ -445,6 +450,36 @@ for (const { name, create } of BACKENDS) {
       back2.searchParams.delete('iss');
       assert.match(refusal(await callback(back2, second.binding), 'token-validation').detail, /iss/);
       assert.equal(await sessionCount(), before);
+    });
+
+    test('two first sign-ins of one subject at once both succeed, with one user and one link', async () => {
+      // Both browsers go through the IdP first; then both callbacks reach Custos together.
+      const flows = [];
+      for (let i = 0; i < 2; i++) {
+        const started = await start();
+        flows.push({ ...started, back: await idp.signIn(started.location, dave.sub, dave.password) });
+      }
+      const results = await Promise.all(flows.map((flow) => callback(flow.back, flow.binding)));
+      for (const res of results) {
+        assert.equal(res.statusCode, 302, res.body);
+        assert.ok(cookieOf(res, 'custos_session'));
+      }
+      const userId = await userIdOf(t.tenantId, 'dave@example.com');
+      const links = await store()
+        .selectFrom('federated_identities')
+        .selectAll()
+        .where('tenant_id', '=', t.tenantId)
+        .where('subject', '=', dave.sub)
+        .execute();
+      assert.equal(links.length, 1);
+      assert.equal(links[0]?.user_id, userId);
+      const memberships = await store()
+        .selectFrom('group_members')
+        .selectAll()
+        .where('tenant_id', '=', t.tenantId)
+        .where('user_id', '=', userId)
+        .execute();
+      assert.equal(memberships.length, 1);
     });
 
     test('an existing account of the same name is never taken over by an unlinked IdP subject', async () => {

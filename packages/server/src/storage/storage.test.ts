@@ -7,6 +7,7 @@ import { BACKENDS, TEST_REGIONS, type TestBackend } from '../test-support/backen
 import { deviceRecord } from '../test-support/device-fixture.js';
 import { seedTenant, harnessPerSuite, type Harness } from '../test-support/harness.js';
 import { HARDWARE_COLUMNS } from './repositories/hardware-columns.js';
+import { StoreConflictError } from '../domain/domain-error.js';
 import { RegionStoreMismatchError, Storage } from './storage.js';
 
 const TENANT_TABLES = ['tenant_settings', 'tenant_ca', 'api_tokens', 'enrollment_tokens', 'devices', 'device_apps'] as const;
@@ -215,6 +216,29 @@ for (const { name, create } of BACKENDS) {
         /boom/,
       );
       assert.equal(await data.devices.get(d.id), undefined);
+    });
+
+    test('a write refused by a uniqueness constraint is a StoreConflictError (409 conflict) and keeps nothing', async () => {
+      const t = await seedTenant(h, 'BE');
+      const data = await h.runtime.services.tenants.data(t.tenantId);
+      const first = device();
+      const twin = { ...device(), id: first.id };
+      const other = device();
+      await assert.rejects(
+        data.transaction(async (trx) => {
+          await trx.devices.insert(other);
+          await trx.devices.insert(first);
+          await trx.devices.insert(twin);
+        }),
+        (error: unknown) => error instanceof StoreConflictError && error.code === 'conflict' && error.status === 409,
+      );
+      assert.equal(await data.devices.get(first.id), undefined);
+      assert.equal(await data.devices.get(other.id), undefined);
+      // Any other failure keeps its own error.
+      await assert.rejects(
+        data.transaction(async (trx) => trx.devices.insert({ ...device(), platform: null as never })),
+        (error: unknown) => !(error instanceof StoreConflictError),
+      );
     });
   });
 }

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Migrator, type Kysely, type Migration, type MigrationResult } from 'kysely';
+import { StoreConflictError } from '../domain/domain-error.js';
 import type { TenantData } from '../domain/tenant-data.js';
 import type { SubscriptionState, Tenant } from '../domain/tenants/tenant.js';
 import type { TenantDirectory } from '../domain/tenants/tenant-stores.js';
@@ -18,6 +19,7 @@ import { globalMigrations } from './migrations/global-migrations.js';
 import { AUDIT_ENCRYPTION_PENDING, regionMigrations } from './migrations/region-migrations.js';
 import { lifecycleWriteGuard } from './lifecycle-write-guard.js';
 import { countTenantRows, purgeTenantRows } from './tenant-purge.js';
+import { isUniqueViolation } from './unique-violation.js';
 import { RetentionRepository } from './repositories/retention-repository.js';
 import { AppleMdmRepository } from './repositories/apple-mdm-repository.js';
 import { AuditRepository } from './repositories/audit-repository.js';
@@ -200,9 +202,15 @@ class RegionTenantData implements TenantData {
     this.appleMdm = new AppleMdmRepository(db, tenantId, cipher);
   }
 
-  transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (data: TenantData) => Promise<T>): Promise<T> {
     if (this.db.isTransaction) return work(this);
-    return this.db.transaction().execute((trx) => work(new RegionTenantData(this.tenantId, this.region, trx, this.cipher)));
+    try {
+      return await this.db.transaction().execute((trx) => work(new RegionTenantData(this.tenantId, this.region, trx, this.cipher)));
+    } catch (error) {
+      // A concurrent writer stored the same key first; the transaction rolled back as a whole.
+      if (isUniqueViolation(error)) throw new StoreConflictError();
+      throw error;
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import * as client from 'openid-client';
 import type { RequestContext, Actor } from '../access/authorize.js';
 import { changedProperties, recordAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
-import { DomainError } from '../domain-error.js';
+import { DomainError, StoreConflictError } from '../domain-error.js';
 import { constantTimeEqual, hashSecret } from '../secrets.js';
 import type { TenantData } from '../tenant-data.js';
 import type { TenantService } from '../tenants/tenant-service.js';
@@ -216,7 +216,12 @@ export class OidcSignInService {
       } catch (error) {
         throw new SignInRefused('token-validation', `The identity provider's answer was refused: ${describeError(error)}.`);
       }
-      const user = await this.provisionUser(data, record, subject, claims, input.context);
+      // Two first sign-ins of one subject at once (two tabs, a double click): the one that loses the
+      // race to create the user finds it linked on its second try.
+      const user = await this.provisionUser(data, record, subject, claims, input.context).catch((error: unknown) => {
+        if (error instanceof StoreConflictError) return this.provisionUser(data, record, subject, claims, input.context);
+        throw error;
+      });
       const started = await this.sessions.start(tenantId, user, {
         method: 'oidc',
         mfaSatisfied: record.options.trustIdpMfa || assertsMfa(claims),
