@@ -14,6 +14,7 @@ import type { LoadResult } from './checkin-load.js';
 import { ChildServer } from './child-server.js';
 import type { Cleanup } from './cleanup.js';
 import type { HelloReady } from './hello-server.js';
+import { describeLoad, loadProblem, median, medianRound } from './load-run.js';
 
 export const APPLE_POLL_GOAL = 0.3;
 
@@ -37,28 +38,6 @@ export interface ApplePollRow {
 }
 
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-/** Requests/s, and the server's CPU time per request and load where the platform lets us measure them. */
-function describe(result: LoadResult): string {
-  const cpu =
-    result.serverCpuMicrosPerRequest === undefined || result.serverCpuLoad === undefined
-      ? ''
-      : `, ${result.serverCpuMicrosPerRequest.toFixed(0)} µs server CPU per request at ${(result.serverCpuLoad * 100).toFixed(0)}% load`;
-  return `${result.okPerSecond.toFixed(0)} req/s${cpu}`;
-}
-
-function failures(label: string, results: LoadResult[]): string | undefined {
-  const ok = results.reduce((n, r) => n + r.ok, 0);
-  const attempts = results.reduce((n, r) => n + r.total + r.errors, 0);
-  if (ok === 0) return `${label}: not a single 200 response`;
-  return (attempts - ok) / attempts > 0.01 ? `${label}: ${attempts - ok} of ${attempts} requests did not get a 200` : undefined;
-}
 
 const LABELS: Record<PollAuthentication, string> = {
   signature: 'apple-mdm idle poll (Mdm-Signature) req/s vs bare Fastify',
@@ -116,7 +95,7 @@ export async function measureApplePoll(
       const ratio = custosResult.okPerSecond / bareResult.okPerSecond;
       rounds.get(mode)?.push({ bare: bareResult, custos: custosResult, ratio });
       log(
-        `${backend} apple-mdm (${mode}) round ${round}: ratio ${ratio.toFixed(2)} (custos ${describe(custosResult)}; bare ${describe(bareResult)})`,
+        `${backend} apple-mdm (${mode}) round ${round}: ratio ${ratio.toFixed(2)} (custos ${describeLoad(custosResult)}; bare ${describeLoad(bareResult)})`,
       );
     }
   }
@@ -126,19 +105,18 @@ export async function measureApplePoll(
   return modes.map((mode) => {
     const measured = rounds.get(mode) ?? [];
     for (const problem of [
-      failures(
+      loadProblem(
         `${backend} bare fastify (apple-mdm ${mode})`,
         measured.map((r) => r.bare),
       ),
-      failures(
+      loadProblem(
         `${backend} custos apple-mdm poll (${mode})`,
         measured.map((r) => r.custos),
       ),
     ]) {
       if (problem) problems.push(problem);
     }
-    const ratio = median(measured.map((r) => r.ratio));
-    const chosen = measured.reduce((best, r) => (Math.abs(r.ratio - ratio) < Math.abs(best.ratio - ratio) ? r : best));
+    const chosen = medianRound(measured);
     const cpu = (pick: (r: Round) => number | undefined) => median(measured.map(pick).filter((v): v is number => v !== undefined));
     notes.push(
       `${backend}: Apple MDM idle-poll (${mode}) ratios per round ${measured.map((r) => r.ratio.toFixed(2)).join(', ')}; ` +

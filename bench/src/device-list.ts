@@ -26,6 +26,7 @@ import { defaultCountryRegions } from '../../packages/server/dist/domain/tenants
 import { sqliteBackend, TEST_REGIONS } from '../../packages/server/dist/test-support/backends.js';
 import { deviceRecord } from '../../packages/server/dist/test-support/device-fixture.js';
 import { Cleanup } from './cleanup.js';
+import { median } from './load-run.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CUSTOS_BIN = join(ROOT, 'packages', 'server', 'bin', 'custos.js');
@@ -45,12 +46,6 @@ interface Measurement {
   seedMs: number;
   firstRowsMs: number[];
   nextPageMs: number[];
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 async function cli<T>(args: string[], env: NodeJS.ProcessEnv): Promise<T> {

@@ -85,3 +85,47 @@ export async function runAutocannon(
     latencyP99Ms: result.latency.p99,
   };
 }
+
+/** More non-200 answers than this and a requests/s figure means nothing. */
+export const MAX_ERROR_FRACTION = 0.01;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** The round whose ratio is the median: it stands for the run, so the numbers of its row agree. */
+export function medianRound<R extends { ratio: number }>(rounds: readonly R[]): R {
+  const ratio = median(rounds.map((r) => r.ratio));
+  return rounds.reduce((best, r) => (Math.abs(r.ratio - ratio) < Math.abs(best.ratio - ratio) ? r : best));
+}
+
+/** One load result for the log: requests/s, statuses, latency, and CPU where measurable. */
+export function describeLoad(r: LoadResult): string {
+  const codes = Object.entries(r.statusCodes)
+    .map(([code, n]) => `${code}×${n}`)
+    .join(' ');
+  const cpu =
+    r.serverCpuLoad === undefined || r.serverCpuMicrosPerRequest === undefined
+      ? ''
+      : `, server CPU ${(100 * r.serverCpuLoad).toFixed(0)}% of a core = ${r.serverCpuMicrosPerRequest.toFixed(0)} µs/request`;
+  return (
+    `${r.okPerSecond.toFixed(0)} req/s (${codes || 'no responses'}, ${r.errors} connection errors), ` +
+    `latency p50 ${r.latencyP50Ms} ms p99 ${r.latencyP99Ms} ms${cpu}, load generator CPU ${(100 * r.generatorCpuLoad).toFixed(0)}%`
+  );
+}
+
+/** Why a series of load results cannot be trusted, if it cannot. */
+export function loadProblem(label: string, results: LoadResult[]): string | undefined {
+  const ok = results.reduce((n, r) => n + r.ok, 0);
+  const attempts = results.reduce((n, r) => n + r.total + r.errors, 0);
+  if (ok === 0) return `${label}: not a single 200 response`;
+  const bad = attempts - ok;
+  if (bad / attempts > MAX_ERROR_FRACTION) {
+    const codes: Record<string, number> = {};
+    for (const r of results) for (const [code, n] of Object.entries(r.statusCodes)) codes[code] = (codes[code] ?? 0) + n;
+    return `${label}: ${bad} of ${attempts} requests (${((100 * bad) / attempts).toFixed(1)}%) did not get a 200 (statuses ${JSON.stringify(codes)})`;
+  }
+  return undefined;
+}

@@ -24,11 +24,10 @@ import { Cleanup } from './cleanup.js';
 import type { HelloReady } from './hello-server.js';
 import { buildWorkload, measureIngest, type IngestWorkload } from './ingest.js';
 import { measureApplePoll } from './apple-poll.js';
+import { describeLoad, loadProblem, median, medianRound } from './load-run.js';
 
 const CHECKIN_GOAL = 0.5;
 const INGEST_GOAL = 2.0;
-/** More non-200 answers than this and a requests/s figure means nothing. */
-const MAX_ERROR_FRACTION = 0.01;
 /** Above this the load generator, not the bare server, bounded the baseline. */
 const GENERATOR_SATURATED = 0.9;
 /** `custos serve`'s default PostgreSQL pool size (CUSTOS_DATABASE_MAX_CONNECTIONS). */
@@ -70,40 +69,6 @@ interface Row {
 }
 
 const log = (text: string) => process.stderr.write(`bench: ${text}\n`);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
-function describeLoad(r: LoadResult): string {
-  const codes = Object.entries(r.statusCodes)
-    .map(([code, n]) => `${code}×${n}`)
-    .join(' ');
-  const cpu =
-    r.serverCpuLoad === undefined || r.serverCpuMicrosPerRequest === undefined
-      ? ''
-      : `, server CPU ${(100 * r.serverCpuLoad).toFixed(0)}% of a core = ${r.serverCpuMicrosPerRequest.toFixed(0)} µs/request`;
-  return (
-    `${r.okPerSecond.toFixed(0)} req/s (${codes || 'no responses'}, ${r.errors} connection errors), ` +
-    `latency p50 ${r.latencyP50Ms} ms p99 ${r.latencyP99Ms} ms${cpu}, load generator CPU ${(100 * r.generatorCpuLoad).toFixed(0)}%`
-  );
-}
-
-/** Why a series of load results cannot be trusted, if it cannot. */
-function loadProblem(label: string, results: LoadResult[]): string | undefined {
-  const ok = results.reduce((n, r) => n + r.ok, 0);
-  const attempts = results.reduce((n, r) => n + r.total + r.errors, 0);
-  if (ok === 0) return `${label}: not a single 200 response`;
-  const bad = attempts - ok;
-  if (bad / attempts > MAX_ERROR_FRACTION) {
-    const codes: Record<string, number> = {};
-    for (const r of results) for (const [code, n] of Object.entries(r.statusCodes)) codes[code] = (codes[code] ?? 0) + n;
-    return `${label}: ${bad} of ${attempts} requests (${((100 * bad) / attempts).toFixed(1)}%) did not get a 200 (statuses ${JSON.stringify(codes)})`;
-  }
-  return undefined;
-}
 
 async function measureCheckIn(
   backend: string,
@@ -168,8 +133,7 @@ async function measureCheckIn(
     if (problem) problems.push(problem);
   }
   // The round with the median ratio stands for the run, so the three numbers of its row agree.
-  const ratio = median(rounds.map((r) => r.ratio));
-  const chosen = rounds.reduce((best, r) => (Math.abs(r.ratio - ratio) < Math.abs(best.ratio - ratio) ? r : best));
+  const chosen = medianRound(rounds);
   if (rounds.some((r) => r.bare.generatorCpuLoad >= GENERATOR_SATURATED)) {
     notes.push(
       `${backend}: the load generator used ≥ ${100 * GENERATOR_SATURATED}% of a core during the bare Fastify runs, so it, not Fastify, ` +

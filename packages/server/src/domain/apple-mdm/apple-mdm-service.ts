@@ -12,7 +12,7 @@ import { createHash, createPrivateKey, createPublicKey, randomBytes, randomUUID 
 import * as x509 from '@peculiar/x509';
 import type { DeliveredCommand } from '@custos/shared';
 import { authorize, type Actor } from '../access/authorize.js';
-import { recordAudit } from '../audit/audit-log.js';
+import { recordAudit, recordDeviceAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { ComplianceService } from '../compliance/compliance-service.js';
 import type { DeviceRecord } from '../devices/device-store.js';
@@ -290,14 +290,10 @@ export class AppleMdmService {
           null,
         ),
       );
-      await trx.audit.append({
-        id: randomUUID(),
-        occurredAt: now,
-        actor: { type: 'device', id: enrollmentId, name: `Apple enrollment ${enrollmentId}`, ip: null },
+      await recordDeviceAudit(trx, { id: enrollmentId, name: `Apple enrollment ${enrollmentId}` }, now, {
         activity: 'Serve Apple enrollment profile',
         category: 'Enrollment',
         operation: 'create',
-        result: 'success',
         targets: [
           {
             type: 'appleEnrollment',
@@ -308,7 +304,6 @@ export class AppleMdmService {
             ],
           },
         ],
-        correlationId: null,
       });
     });
     return this.signedEnrollmentProfile(data.tenantId, tenantName, ca, push.topic, {
@@ -508,14 +503,10 @@ export class AppleMdmService {
         lastSeenAt: now,
         createdAt: now,
       });
-      await trx.audit.append({
-        id: randomUUID(),
-        occurredAt: now,
-        actor: { type: 'device', id: deviceId, name: String(hardware['deviceName'] ?? deviceId), ip: null },
+      await recordDeviceAudit(trx, { id: deviceId, name: String(hardware['deviceName'] ?? deviceId) }, now, {
         activity: 'Enroll device',
         category: 'Enrollment',
         operation: 'create',
-        result: 'success',
         targets: [
           {
             type: 'device',
@@ -528,7 +519,6 @@ export class AppleMdmService {
             ],
           },
         ],
-        correlationId: null,
       });
     });
     return EMPTY;
@@ -567,18 +557,13 @@ export class AppleMdmService {
     const now = this.clock.now();
     await identity.data.transaction(async (trx) => {
       if (!(await trx.devices.retire(device.deviceId, now))) return;
-      await trx.audit.append({
-        id: randomUUID(),
-        occurredAt: now,
-        actor: { type: 'device', id: device.deviceId, name: device.deviceId, ip: null },
+      await recordDeviceAudit(trx, { id: device.deviceId, name: device.deviceId }, now, {
         activity: 'Retire device',
         category: 'Device',
         operation: 'update',
-        result: 'success',
         targets: [
           { type: 'device', id: device.deviceId, modifiedProperties: [{ name: 'status', oldValue: 'active', newValue: 'retired' }] },
         ],
-        correlationId: null,
       });
     });
     return EMPTY;
@@ -877,14 +862,10 @@ export class AppleMdmService {
         certificateSerial: identity.serial,
         publicKeySpki: identity.publicKeySpki,
       });
-      await trx.audit.append({
-        id: randomUUID(),
-        occurredAt: now,
-        actor: { type: 'device', id: device.deviceId, name: device.udid, ip: null },
+      await recordDeviceAudit(trx, { id: device.deviceId, name: device.udid }, now, {
         activity: 'Renew Apple MDM identity certificate',
         category: 'Enrollment',
         operation: 'update',
-        result: 'success',
         targets: [
           {
             type: 'device',
@@ -892,7 +873,6 @@ export class AppleMdmService {
             modifiedProperties: [{ name: 'certificateSerial', oldValue: device.certificateSerial, newValue: identity.serial }],
           },
         ],
-        correlationId: null,
       });
     });
     return { ...device, certificateSerial: identity.serial, certificateNotAfter: identity.notAfter };

@@ -7,8 +7,9 @@
  * device's key.
  */
 import 'reflect-metadata';
-import { randomBytes, randomUUID, webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { recordDeviceAudit } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import { DomainError } from '../domain-error.js';
 import { DEVICE_CERTIFICATE_DAYS } from '../enrollment/certificate-authority.js';
@@ -156,14 +157,10 @@ export class ScepService {
       if (!(await trx.appleMdm.setEnrollmentCertificate(enrollment.id, certificate.serialNumber))) {
         throw new DomainError('conflict', 'This enrollment profile already issued its identity certificate; download a new profile.');
       }
-      await trx.audit.append({
-        id: randomUUID(),
-        occurredAt: now,
-        actor: { type: 'device', id: enrollment.id, name: `Apple enrollment ${enrollment.id}`, ip: null },
+      await recordDeviceAudit(trx, { id: enrollment.id, name: `Apple enrollment ${enrollment.id}` }, now, {
         activity: 'Issue Apple MDM identity certificate',
         category: 'Enrollment',
         operation: 'create',
-        result: 'success',
         targets: [
           {
             type: 'appleEnrollment',
@@ -171,7 +168,6 @@ export class ScepService {
             modifiedProperties: [{ name: 'certificateSerial', oldValue: null, newValue: certificate.serialNumber }],
           },
         ],
-        correlationId: null,
       });
     });
 

@@ -53,16 +53,40 @@ export function auditActorOf(actor: Actor): AuditActor {
 
 /** Appends one event for `actor` to `data`'s tenant log (inside `data`'s transaction, if any). */
 export function recordAudit(data: TenantData, actor: Actor, clock: Clock, input: AuditInput): Promise<ChainedAuditEvent> {
+  return append(data, auditActorOf(actor), clock.now(), actor.context?.correlationId ?? null, input);
+}
+
+/**
+ * Appends one event a device caused by its own request (enrolling, answering, checking out), with the
+ * device (or its enrollment, before the device exists) as the actor, at `occurredAt`: the time of the
+ * write it records.
+ */
+export function recordDeviceAudit(
+  data: TenantData,
+  device: { id: string; name: string },
+  occurredAt: number,
+  input: AuditInput,
+): Promise<ChainedAuditEvent> {
+  return append(data, { type: 'device', id: device.id, name: device.name, ip: null }, occurredAt, null, input);
+}
+
+function append(
+  data: TenantData,
+  actor: AuditActor,
+  occurredAt: number,
+  correlationId: string | null,
+  input: AuditInput,
+): Promise<ChainedAuditEvent> {
   return data.audit.append({
     id: randomUUID(),
-    occurredAt: clock.now(),
-    actor: auditActorOf(actor),
+    occurredAt,
+    actor,
     activity: input.activity,
     category: input.category,
     operation: input.operation,
     result: input.result ?? 'success',
     targets: input.targets ?? [],
-    correlationId: actor.context?.correlationId ?? null,
+    correlationId,
   });
 }
 

@@ -9,7 +9,7 @@ import {
   type EnrollResponse,
   type Platform,
 } from '@custos/shared';
-import { changedProperties, recordAudit } from '../audit/audit-log.js';
+import { changedProperties, recordAudit, recordDeviceAudit } from '../audit/audit-log.js';
 import { authorize, type Actor } from '../access/authorize.js';
 import type { Clock } from '../clock.js';
 import { checkScopeTags } from '../devices/device-scope.js';
@@ -168,14 +168,10 @@ export class EnrollmentService {
       }
       await trx.devices.insert(device);
       // The device enrolls itself with its user's consent: the event's actor is the device.
-      await trx.audit.append({
-        id: randomUUID(),
-        occurredAt: now,
-        actor: { type: 'device', id: deviceId, name: String(device.hardware.deviceName ?? deviceId), ip: null },
+      await recordDeviceAudit(trx, { id: deviceId, name: String(device.hardware.deviceName ?? deviceId) }, now, {
         activity: 'Enroll device',
         category: 'Enrollment',
         operation: 'create',
-        result: 'success',
         targets: [
           {
             type: 'device',
@@ -188,7 +184,6 @@ export class EnrollmentService {
             ],
           },
         ],
-        correlationId: null,
       });
     });
     return {
